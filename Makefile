@@ -1,0 +1,42 @@
+# Every target goes through the `gikai` CLI in the project's virtualenv.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+GIKAI  := $(BIN)/gikai
+DEMO   := data/demo
+DB     ?= var/index.duckdb
+RAW    ?= var/raw
+
+.PHONY: setup run demo test eval bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed  ## create .venv and install gikai with its dependencies
+
+demo: setup  ## import the bundled 東京都議会 minutes and build the index
+	$(GIKAI) import poliinfo $(DEMO) --raw-dir $(RAW)
+	$(GIKAI) build --raw-dir $(RAW) --db $(DB)
+
+run: demo  ## set up, import the demo corpus, build, serve on 127.0.0.1:8000
+	$(GIKAI) serve --db $(DB) --host 127.0.0.1 --port 8000
+
+test: setup  ## the whole test suite
+	$(BIN)/pytest -q
+
+eval: demo  ## ranking quality as JSON (member nDCG@10 on the dev queries)
+	@$(GIKAI) eval members --queries data/eval/member-queries-dev.jsonl --db $(DB) --json
+
+bench: demo  ## throughput and latency as JSON, against rank-bm25 in the same run
+	@$(GIKAI) bench --db $(DB) --json
+
+lint: setup
+	$(BIN)/ruff check crawlers nlp index api tests
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,204 @@
+"""`gikai`: the one command line in front of every job (import, crawl, parse, build, search, serve, eval)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api.settings import get_settings
+
+app = typer.Typer(help="議員サーチ: 会議録から課題に取り組む議員を探す / find council members engaged with a need.",
+                  no_args_is_help=True, add_completion=False)
+import_app = typer.Typer(help="Import minutes files into the raw store.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure ranking quality on labelled queries.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(eval_app, name="eval")
+
+console = Console()
+err = Console(stderr=True)
+
+RawDir = Annotated[Path | None, typer.Option("--raw-dir", help="Raw store directory [default: $GIKAI_RAW_DIR or var/raw]")]
+DbPath = Annotated[Path | None, typer.Option("--db", help="Index file [default: $GIKAI_DB_PATH or var/index.duckdb]")]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@import_app.command("poliinfo")
+def import_poliinfo(paths: Annotated[list[Path], typer.Argument(help="PoliInfo JSON files or directories")],
+                    raw_dir: RawDir = None) -> None:
+    """Import PoliInfo JSON minutes (東京都議会) into the raw store; re-importing adds nothing."""
+    from crawlers.poliinfo import import_files
+    from crawlers.rawstore import RawStore
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise _fail(f"no such file or directory: {', '.join(missing)}")
+    summary = import_files(paths, RawStore(raw_dir or get_settings().raw_dir))
+    for problem in summary.rejected:
+        err.print(f"[yellow]rejected:[/yellow] {problem}")
+    console.print(summary.line())
+    if summary.rejected and not summary.created and not summary.unchanged:
+        raise typer.Exit(1)
+
+
+@app.command()
+def build(raw_dir: RawDir = None, db: DbPath = None,
+          workers: Annotated[int, typer.Option(help="Tokenizer processes (0 = all cores)")] = 0) -> None:
+    """Build the search index from the raw store (written aside, swapped in atomically)."""
+    from crawlers.rawstore import RawStoreError
+    from index.build import build_index
+
+    settings = get_settings()
+    raw = raw_dir or settings.raw_dir
+    if not raw.is_dir():
+        raise _fail(f"raw store {raw} does not exist; run `gikai import` or `gikai crawl` first")
+    try:
+        summary = build_index(raw, db or settings.db_path, workers=workers or None, progress=sys.stderr.isatty())
+    except RawStoreError as exc:
+        raise _fail(f"unreadable raw record: {exc}") from exc
+    for line in summary.surname_ambiguous:
+        err.print(f"[yellow]ambiguous surname, left unlinked:[/yellow] {line}")
+    console.print(summary.line())
+
+
+def _parse_day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise _fail(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="課題・政策 (例: 待機児童)")],
+    statements: Annotated[bool, typer.Option("--statements", help="Rank statements instead of members")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    assembly: Annotated[list[str] | None, typer.Option(help="団体コード (repeatable)")] = None,
+    since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object for machines")] = False,
+    db: DbPath = None,
+) -> None:
+    """Rank the members most engaged with a need, with their evidence passages."""
+    from api.deps import clean_text
+    from api.schemas import MemberHit, Statement
+    from index.search import Filters, IndexNotFound, Searcher
+
+    try:
+        query = clean_text(query, "query", get_settings().max_query_chars)
+    except Exception as exc:  # HTTPException carries the same message the API gives
+        raise _fail(getattr(exc, "detail", str(exc))) from exc
+    filters = Filters(assembly=assembly or None, since=_parse_day(since, "--since"), until=_parse_day(until, "--until"))
+    searcher = Searcher(db or get_settings().db_path)
+    try:
+        if statements:
+            hits = [Statement.of(h) for h in searcher.search_statements(query, limit=limit, filters=filters)]
+        else:
+            hits = [MemberHit.of(m) for m in searcher.search_members(query, limit=limit, filters=filters)]
+    except IndexNotFound as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        print(json.dumps({"query": query, "data": [h.model_dump(mode="json") for h in hits]}, ensure_ascii=False))
+        return
+    if not hits:
+        console.print(f"「{query}」に一致する発言はありません / no statements match")
+        return
+    if statements:
+        _print_statements(hits)
+    else:
+        _print_members(query, hits)
+
+
+def _print_members(query: str, hits) -> None:
+    table = Table(title=f"「{query}」に取り組む議員", show_lines=True)
+    for col in ("#", "議員", "議会", "スコア (内訳)", "根拠"):
+        table.add_column(col)
+    for i, m in enumerate(hits, 1):
+        p = m.parts
+        evidence = "\n".join(
+            f"{e.date} {e.meeting_title}\n「{e.text[:80]}…」\n{e.source_url}" for e in m.evidence[:2]
+        )
+        table.add_row(str(i), m.name, m.assembly_name,
+                      f"{m.score:.2f}\nfocus {p.focus:.2f}\nanswers {p.answers:.2f}\nbreadth {p.breadth:.2f}", evidence)
+    console.print(table)
+
+
+def _print_statements(hits) -> None:
+    table = Table(show_lines=True)
+    for col in ("#", "発言者", "日付・会議", "発言"):
+        table.add_column(col)
+    for i, h in enumerate(hits, 1):
+        table.add_row(str(i), f"{h.speaker or ''}\n{h.speaker_role or ''}", f"{h.date}\n{h.meeting_title}\n{h.source_url}",
+                      h.text[:200])
+    console.print(table)
+
+
+@app.command()
+def serve(db: DbPath = None, host: Annotated[str | None, typer.Option()] = None,
+          port: Annotated[int | None, typer.Option()] = None) -> None:
+    """Serve the HTTP API (read-only over the built index); docs at /docs."""
+    import os
+
+    import uvicorn
+
+    settings = get_settings()
+    path = db or settings.db_path
+    if not path.exists():
+        raise _fail(f"{path}: no index; run `gikai build` first")
+    os.environ["GIKAI_DB_PATH"] = str(path)
+    get_settings.cache_clear()
+    uvicorn.run("api.main:create_app", factory=True, host=host or settings.host, port=port or settings.port)
+
+
+@eval_app.command("members")
+def eval_members(
+    queries: Annotated[Path, typer.Option(help="JSONL: {qid, kind, query, date, relevant: {name: grade}}")] = Path(
+        "data/eval/member-queries-dev.jsonl"),
+    db: DbPath = None,
+    k: int = 10,
+    date_filter: Annotated[bool, typer.Option(help="Restrict each query to its session date")] = True,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """nDCG@k of member ranking on labelled queries."""
+    from index.evaluate import evaluate_members, load_queries
+    from index.search import IndexNotFound, Searcher
+
+    if not queries.exists():
+        raise _fail(f"{queries}: no such query file")
+    try:
+        result = evaluate_members(Searcher(db or get_settings().db_path), load_queries(queries), k=k, use_date=date_filter)
+    except (ValueError, IndexNotFound) as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        console.print(result)
+
+
+def _register_plugins() -> None:
+    from crawlers.commands import register
+
+    register(app)
+
+
+_register_plugins()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Shared dependencies: the searcher over the built index and validated query parameters."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request
+
+from api.settings import Settings, get_settings
+from index.search import Filters, Searcher
+
+
+def get_searcher(request: Request) -> Searcher:
+    return request.app.state.searcher
+
+
+SearcherDep = Annotated[Searcher, Depends(get_searcher)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def clean_text(value: str, name: str, max_chars: int) -> str:
+    """Reject text a person could not have meant, with a message naming the parameter."""
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise HTTPException(422, f"{name}: malformed Unicode (unpaired surrogate)")
+    # Control characters are noise from copy-paste; drop them rather than fail.
+    value = "".join(c for c in value if unicodedata.category(c) != "Cc" or c in "\n\t").strip()
+    if not value:
+        raise HTTPException(422, f"{name}: must not be empty")
+    if len(value) > max_chars:
+        raise HTTPException(422, f"{name}: {len(value)} characters; at most {max_chars} are accepted")
+    return value
+
+
+def query_text(settings: SettingsDep, q: Annotated[str, Query(description="探したい課題・政策 (例: 待機児童)", max_length=20_000)]) -> str:
+    return clean_text(q, "q", settings.max_query_chars)
+
+
+QueryDep = Annotated[str, Depends(query_text)]
+
+
+def filters(
+    assembly: Annotated[
+        list[str] | None,
+        Query(description="議会の団体コード (6桁、複数可)", max_length=200),
+    ] = None,
+    since: Annotated[date | None, Query(description="この日以降の発言 (YYYY-MM-DD)")] = None,
+    until: Annotated[date | None, Query(description="この日以前の発言 (YYYY-MM-DD)")] = None,
+) -> Filters:
+    for code in assembly or []:
+        if not re.fullmatch(r"\d{6}", code):
+            raise HTTPException(422, f"assembly: {code[:20]!r} is not a 6-digit 団体コード")
+    if since and until and since > until:
+        raise HTTPException(422, f"since ({since}) is after until ({until})")
+    return Filters(assembly=assembly or None, since=since, until=until)
+
+
+FiltersDep = Annotated[Filters, Depends(filters)]
+LimitDep = Annotated[int, Query(ge=1, le=100, description="件数 (1〜100)")]
+OffsetDep = Annotated[int, Query(ge=0, le=10_000, description="先頭からのずらし")]

@@ -1,0 +1,49 @@
+"""The FastAPI application: routers, error shape, and the read-only index."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api import errors
+from api.routes import assemblies, members, statements
+from api.schemas import Error
+from api.settings import get_settings
+from index.search import Searcher
+
+DESCRIPTION = """
+議員サーチ API — 会社の解決策や地域の課題から、その課題に取り組んでいる地方議会議員を探し、
+根拠となる会議録の発言 (会議名・日付・出典URL) とスコアの内訳を返します。
+
+Find the local council members engaged with a need, with evidence from the minutes.
+All errors share one shape: `{"ok": false, "status": 422, "error": "q: must not be empty"}`.
+"""
+
+
+def create_app(db_path: str | Path | None = None) -> FastAPI:
+    settings = get_settings()
+    searcher = Searcher(db_path or settings.db_path)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        searcher.close()
+
+    app = FastAPI(
+        title="議員サーチ API (gikai)",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={422: {"model": Error}, 404: {"model": Error}, 503: {"model": Error}},
+    )
+    app.state.searcher = searcher
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
+    errors.install(app)
+    app.include_router(members.router)
+    app.include_router(statements.router)
+    app.include_router(assemblies.router)
+    return app

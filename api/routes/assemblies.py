@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import SearcherDep
+from api.schemas import Assemblies, Assembly, Health
+
+router = APIRouter(tags=["assemblies"])
+
+
+@router.get("/v1/assemblies", response_model=Assemblies, summary="収録している議会")
+def list_assemblies(searcher: SearcherDep) -> Assemblies:
+    rows = searcher.assemblies()
+    return Assemblies(count=len(rows), data=[Assembly(**r) for r in rows])
+
+
+@router.get("/healthz", response_model=Health, tags=["health"], summary="稼働確認")
+def health(searcher: SearcherDep) -> Health:
+    return Health(ok=True, index=searcher.build_info())

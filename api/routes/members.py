@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import FiltersDep, LimitDep, OffsetDep, QueryDep, SearcherDep, clean_text
+from api.schemas import Member, MemberHit, MemberSearch, MemberStatements, Statement
+
+router = APIRouter(prefix="/v1/members", tags=["members"])
+
+
+@router.get("/search", response_model=MemberSearch, summary="課題に取り組む議員を探す")
+def search_members(
+    q: QueryDep, searcher: SearcherDep, filters: FiltersDep, limit: LimitDep = 10, offset: OffsetDep = 0,
+    evidence: int = Query(3, ge=0, le=10, description="議員ごとの根拠段落の数"),
+) -> MemberSearch:
+    """その課題について質問を重ねている議員を、スコアの内訳と根拠となる発言 (会議名・日付・出典URL) 付きで返します。"""
+    hits = searcher.search_members(q, limit=limit, offset=offset, filters=filters, evidence=evidence)
+    return MemberSearch(query=q, count=len(hits), offset=offset, data=[MemberHit.of(h) for h in hits])
+
+
+@router.get("/{member_id}", response_model=Member, summary="議員の基本情報")
+def read_member(member_id: str, searcher: SearcherDep) -> Member:
+    row = searcher.member(member_id)
+    if row is None:
+        raise HTTPException(404, f"member {member_id!r} not found")
+    return Member(**{k: row[k] for k in Member.model_fields})
+
+
+@router.get("/{member_id}/statements", response_model=MemberStatements, summary="議員の発言 (抜粋)")
+def member_statements(
+    member_id: str, searcher: SearcherDep, filters: FiltersDep, limit: LimitDep = 20, offset: OffsetDep = 0,
+    q: str | None = Query(None, max_length=20_000, description="この語を含む発言に絞る"),
+) -> MemberStatements:
+    """議員本人の質問段落を新しい順 (q があれば一致順) に返します。出典URL付きの抜粋であり、全文集ではありません。"""
+    if searcher.member(member_id) is None:
+        raise HTTPException(404, f"member {member_id!r} not found")
+    if q is not None:
+        q = clean_text(q, "q", 1000)
+    total, hits = searcher.member_statements(member_id, limit=limit, offset=offset, q=q, filters=filters)
+    return MemberStatements(member_id=member_id, total=total, offset=offset, data=[Statement.of(h) for h in hits])

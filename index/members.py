@@ -1,0 +1,167 @@
+"""Rank members by how much they engage with a need, and say why.
+
+A member's score is built from the passages of their *own questions* (never
+from what the executive or the chair said), each passage scored by BM25:
+
+* ``focus``: their best matching passages, each relative to the best passage of
+  the whole query and weighted by recency, summed with a geometric decay — so
+  asking about it repeatedly counts, but the tenth mention adds little and one
+  lucky mention stays one passage;
+* ``answers``: the executive's answers to their questions that match the need
+  (the administration took the question up), with the same decay;
+* ``breadth``: how many separate meetings they raised it in.
+
+``score = focus + W_ANSWERS·answers + W_BREADTH·log(meetings)``; every part is
+returned with the evidence passages, so a user can see why a member ranks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+import duckdb
+
+if TYPE_CHECKING:
+    from index.search import Filters, Searcher, StatementHit
+
+CANDIDATE_PASSAGES = 4000
+DECAY = 0.5
+MAX_TERMS = 8
+MIN_RELATIVE = 0.08  # passages under 8 % of the best one are noise, not engagement
+W_ANSWERS = 0.35
+W_BREADTH = 0.15
+RECENCY_HALF_LIFE_YEARS = 4.0
+
+
+@dataclass
+class MemberScore:
+    member_id: str
+    name: str
+    assembly_code: str
+    assembly_name: str
+    score: float
+    parts: dict[str, float]
+    matched_passages: int
+    meetings: int
+    first_date: date | None
+    last_date: date | None
+    evidence: list[StatementHit] = field(default_factory=list)
+    answers: list[StatementHit] = field(default_factory=list)
+
+
+def _decayed(values: list[float]) -> float:
+    return sum(v * DECAY**i for i, v in enumerate(sorted(values, reverse=True)[:MAX_TERMS]))
+
+
+def _recency(d: date | None, reference: date | None) -> float:
+    if d is None or reference is None:
+        return 1.0
+    years = max(0, (reference - d).days) / 365.25
+    return 0.5 ** (years / RECENCY_HALF_LIFE_YEARS)
+
+
+def rank_members(
+    searcher: Searcher, cur: duckdb.DuckDBPyConnection, tokens: list[str], filters: Filters, limit: int, offset: int,
+    evidence: int,
+) -> list[MemberScore]:
+    own = searcher.score_passages(cur, tokens, filters, ("member",), CANDIDATE_PASSAGES)
+    if not own:
+        return []
+    answers = searcher.score_passages(cur, tokens, filters, ("executive",), CANDIDATE_PASSAGES)
+    ids = [pid for pid, _ in own] + [pid for pid, _ in answers]
+    meta = {
+        row[0]: row[1:]
+        for row in cur.execute(
+            """SELECT p.passage_id, p.member_id, p.date, p.meeting_id, q.member_id
+               FROM passages p LEFT JOIN passages q ON q.passage_id = p.answers_passage_id
+               WHERE p.passage_id IN (SELECT unnest($ids))""",
+            {"ids": ids},
+        ).fetchall()
+    }
+    reference = filters.until or cur.execute("SELECT max(date) FROM passages").fetchone()[0]
+    best_own = own[0][1]
+    best_answer = answers[0][1] if answers else 1.0
+
+    own_scores: dict[str, list[float]] = defaultdict(list)
+    own_passages: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    meetings: dict[str, set[str]] = defaultdict(set)
+    recency: dict[str, list[float]] = defaultdict(list)
+    for pid, bm25 in own:
+        member, d, meeting, _ = meta[pid]
+        relative = bm25 / best_own
+        if member is None or relative < MIN_RELATIVE:
+            continue
+        weight = _recency(d, reference)
+        own_scores[member].append(relative * weight)
+        own_passages[member].append((relative * weight, pid))
+        meetings[member].add(meeting)
+        recency[member].append(weight)
+
+    answer_scores: dict[str, list[float]] = defaultdict(list)
+    answer_passages: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for pid, bm25 in answers:
+        _, d, _, asked_by = meta[pid]
+        relative = bm25 / best_answer
+        if asked_by is None or asked_by not in own_scores or relative < MIN_RELATIVE:
+            continue
+        answer_scores[asked_by].append(relative * _recency(d, reference))
+        answer_passages[asked_by].append((relative, pid))
+
+    ranked = []
+    for member, values in own_scores.items():
+        parts = {
+            "focus": round(_decayed(values), 4),
+            "answers": round(W_ANSWERS * _decayed(answer_scores.get(member, [])), 4),
+            "breadth": round(W_BREADTH * math.log(len(meetings[member])), 4),
+            "recency": round(sum(recency[member]) / len(recency[member]), 4),
+        }
+        total = parts["focus"] + parts["answers"] + parts["breadth"]
+        ranked.append((total, member, parts))
+    ranked.sort(key=lambda r: (-r[0], r[1]))
+    page = ranked[offset : offset + limit]
+    if not page:
+        return []
+
+    info = {
+        row[0]: row[1:]
+        for row in cur.execute(
+            """SELECT mb.member_id, mb.name, mb.assembly_code, a.name, mb.first_date, mb.last_date
+               FROM members mb JOIN assemblies a USING (assembly_code)
+               WHERE mb.member_id IN (SELECT unnest($ids))""",
+            {"ids": [m for _, m, _ in page]},
+        ).fetchall()
+    }
+    wanted_own = {m: sorted(own_passages[m], reverse=True)[:evidence] for _, m, _ in page}
+    wanted_ans = {m: sorted(answer_passages.get(m, []), reverse=True)[:1] for _, m, _ in page}
+    scores = {pid: s for pid, s in own + answers}
+    hits = {
+        h.passage_id: h
+        for h in searcher.fetch_hits(
+            cur, [(pid, scores[pid]) for lst in (*wanted_own.values(), *wanted_ans.values()) for _, pid in lst]
+        )
+    }
+    top = page[0][0] or 1.0
+    results = []
+    for total, member, parts in page:
+        name, acode, aname, first, last = info[member]
+        results.append(
+            MemberScore(
+                member_id=member,
+                name=name,
+                assembly_code=acode,
+                assembly_name=aname,
+                score=round(total, 4),
+                parts={**parts, "relative": round(total / top, 4)},
+                matched_passages=len(own_scores[member]),
+                meetings=len(meetings[member]),
+                first_date=first,
+                last_date=last,
+                evidence=[hits[pid] for _, pid in wanted_own[member] if pid in hits],
+                answers=[hits[pid] for _, pid in wanted_ans[member] if pid in hits],
+            )
+        )
+    return results

@@ -1,0 +1,123 @@
+"""Split a speech into passages a reader can quote.
+
+A 代表質問 runs to 30,000 characters over twenty subjects; evidence must be the
+paragraph about the subject asked, not the whole speech. The speaker marks
+subjects in the text itself:
+
+* a short heading paragraph ``子育て支援、女性活躍について伺います。`` opens a subject;
+* ``まず、`` ``次に、`` ``最後に、`` open one (questions and answers alike);
+* ``…知事の見解を伺います。`` closes a sub-question.
+
+Each passage keeps the heading it falls under, so ``子育て支援`` finds the
+sub-questions on 学童クラブ that sit under that heading.
+
+Also here: cleaning what is not speech out of the text (stage directions
+``〔…登壇〕``, interjections ``（拍手）``, roll calls) and finding which
+member's question an executive answers (``増子ひろき議員の代表質問にお答えいたします``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nlp.names import display_name
+
+MAX_PASSAGE_CHARS = 900
+MIN_PASSAGE_CHARS = 80
+
+_STAGE = re.compile(r"〔[^〔〕]*〕")
+# Interjections recorded in parentheses: （拍手）, （「異議なし」と呼ぶ者あり）, （発言する者あり）.
+_INTERJECTION = re.compile(r"（[^（）]*(?:拍手|呼ぶ者あり|発言する者あり|議場騒然|笑声|私語)[^（）]*）")
+_ROLL_CALL_LINE = re.compile(r"^[〇一二三四五六七八九十百千0-9０-９]+番\S+君$")
+_OPENERS = re.compile(r"^(まず|次に|最後に|初めに|はじめに|続いて|第[一二三四五六七八九十]+に|一点目|二点目|三点目|四点目|五点目)[、，,]?")
+_HEADING = re.compile(r"(について|に関して|に関する)[^。]{0,12}(伺います|伺う|お伺いします|質問します|お尋ねします|です|質問いたします)。$")
+_CLOSER = re.compile(r"(伺います|伺いたい|お伺いします|求めます|お答えください|見解を|所見を|いかがですか|いかがか|でしょうか|ですか|尋ねします|伺う)[。？?]?$")
+_ANSWER_TO = re.compile(r"^(?P<name>[^、。\s]{1,12}?)(?:議員|委員)の(?P<kind>[^、。\s]{0,8}質問)に(?:お)?答え")
+
+
+@dataclass(frozen=True)
+class Passage:
+    ordinal: int
+    heading: str | None
+    text: str
+    start: int  # character offset of the passage in the cleaned speech text
+
+
+def clean_speech_text(text: str) -> str:
+    """Remove stage directions, interjections and roll-call lines; keep paragraphs."""
+    text = _STAGE.sub("", text)
+    text = _INTERJECTION.sub("", text)
+    lines = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        stripped = line.strip().strip("\u3000")
+        if not stripped or _ROLL_CALL_LINE.match(re.sub(r"[\s\u3000]", "", stripped)):
+            continue
+        lines.append(stripped)
+    return "\n".join(lines)
+
+
+def is_roll_call(text: str) -> bool:
+    """Attendance lists (出席議員 …) are not speech."""
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    if not lines:
+        return True
+    hits = sum(1 for ln in lines if _ROLL_CALL_LINE.match(re.sub(r"[\s\u3000]", "", ln)))
+    return hits >= 5 and hits / len(lines) > 0.3
+
+
+def _sentences(paragraph: str) -> list[str]:
+    parts = re.split(r"(?<=[。！？])", paragraph)
+    return [p for p in parts if p]
+
+
+def split_passages(text: str) -> list[Passage]:
+    """Split a cleaned speech into passages at the speaker's own subject boundaries."""
+    paragraphs = [p for p in text.split("\n") if p.strip()]
+    passages: list[Passage] = []
+    heading: str | None = None
+    current: list[str] = []
+    current_heading: str | None = None
+    offset = 0
+    start = 0
+
+    def flush() -> None:
+        nonlocal current, start
+        body = "\n".join(current).strip()
+        if body:
+            passages.append(Passage(len(passages), current_heading, body, start))
+        current = []
+
+    for para in paragraphs:
+        is_heading = len(para) <= 60 and bool(_HEADING.search(para))
+        opens = is_heading or bool(_OPENERS.match(para))
+        size = sum(len(p) for p in current)
+        if current and (opens or size + len(para) > MAX_PASSAGE_CHARS) and size >= MIN_PASSAGE_CHARS:
+            flush()
+        if not current:
+            start = offset
+            if is_heading:
+                heading = para
+            current_heading = heading
+        if len(para) > MAX_PASSAGE_CHARS:
+            # One paragraph longer than a passage: cut at sentence ends.
+            for sentence in _sentences(para):
+                if current and sum(len(p) for p in current) + len(sentence) > MAX_PASSAGE_CHARS:
+                    flush()
+                    start = offset
+                    current_heading = heading
+                current.append(sentence)
+        else:
+            current.append(para)
+        offset += len(para) + 1
+        if _CLOSER.search(para) and not is_heading and sum(len(p) for p in current) >= MIN_PASSAGE_CHARS:
+            flush()
+    flush()
+    return passages
+
+
+def answered_member(text: str) -> str | None:
+    """``増子ひろき議員の代表質問にお答えいたします`` → 増子ひろき."""
+    first = text.lstrip("\u3000 \n")[:80]
+    match = _ANSWER_TO.match(first)
+    return display_name(match.group("name")) if match else None

@@ -1,0 +1,132 @@
+"""Search tokens from Japanese text with SudachiPy.
+
+Tokens are Sudachi *normalized forms* (子ども/こども → 子供, ＩＣＴ → ICT) of
+content words, at two granularities: the short units (mode A) that give recall
+(コロナ matches 新型コロナウイルス) plus the long unit (mode C) when it differs
+(待機児童, 新型コロナウイルス). Policy compounds that the dictionary splits
+(病児保育 → 病/児/保育) are re-joined from ``compounds.txt`` and emitted as one
+extra token, so a query for 病児保育 rewards passages that say exactly that.
+
+The same function tokenizes documents and queries, which is what BM25 needs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+
+from sudachipy import Dictionary, SplitMode
+
+# SudachiPy rejects a single input over 49,149 bytes; stay well below it.
+MAX_CHUNK_BYTES = 40_000
+
+_KEEP_POS = {"名詞", "動詞", "形容詞", "形状詞"}
+_DROP_SUBPOS = {"数詞", "非自立可能"}
+_STOP = frozenset(
+    """する ある いる なる れる られる こと もの ため よう これ それ あれ この その ところ とき 等 方 点 上 中 下
+    思う 考える 言う いう できる 行う おる 申し上げる 伺う 答える 述べる 求める 及び 並びに 又は 今後 今回 現在
+    様 さん 君 皆様 私 我々 私ども 御 ご お 者 的 化 性 年 月 日 度 件 的 所 ため 中 都 知事 見解 質問 答弁 取り組み 取組
+    お答え 考え 必要 重要 いただく くださる くれる もらう 参る まいる 致す いたす 存ずる 伺い""".split()
+)
+
+
+def _load_compounds() -> list[str]:
+    text = resources.files("nlp").joinpath("compounds.txt").read_text(encoding="utf-8")
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+class Tokenizer:
+    """Thread-safe: Sudachi tokenizers are not, so each thread gets its own."""
+
+    def __init__(self, compounds: Iterable[str] | None = None):
+        self._dictionary = Dictionary(dict="core")
+        self._local = threading.local()
+        self._compounds: dict[tuple[str, ...], str] = {}
+        for phrase in compounds if compounds is not None else _load_compounds():
+            parts = tuple(self._unit_forms(phrase))
+            if len(parts) > 1:
+                self._compounds[parts] = self._normalize_phrase(phrase)
+        self._max_compound = max((len(k) for k in self._compounds), default=0)
+
+    def _tokenizer(self):
+        tok = getattr(self._local, "tok", None)
+        if tok is None:
+            # SudachiPy 0.7 renamed create() to tokenizer(); accept both.
+            factory = getattr(self._dictionary, "tokenizer", None) or self._dictionary.create
+            tok = factory(mode=SplitMode.C)
+            self._local.tok = tok
+        return tok
+
+    def _normalize_phrase(self, phrase: str) -> str:
+        return "".join(m.normalized_form() for m in self._tokenizer().tokenize(phrase))
+
+    def _unit_forms(self, text: str) -> list[str]:
+        # split() is empty for a morpheme that is already a single short unit.
+        return [u.normalized_form() for m in self._tokenizer().tokenize(text) for u in (m.split(SplitMode.A) or [m])]
+
+    @staticmethod
+    def _chunks(text: str) -> Iterable[str]:
+        if len(text.encode("utf-8")) <= MAX_CHUNK_BYTES:
+            yield text
+            return
+        # Cut at sentence ends so no word is split; 3 bytes per char is the UTF-8 worst case here.
+        limit = MAX_CHUNK_BYTES // 3
+        start = 0
+        while start < len(text):
+            end = min(len(text), start + limit)
+            if end < len(text):
+                cut = max(text.rfind("。", start, end), text.rfind("\n", start, end))
+                if cut > start:
+                    end = cut + 1
+            yield text[start:end]
+            start = end
+
+    def tokens(self, text: str) -> list[str]:
+        out: list[str] = []
+        for chunk in self._chunks(text):
+            self._tokens_of_chunk(chunk, out)
+        return out
+
+    def _keep(self, pos: tuple[str, ...], form: str) -> bool:
+        if pos[0] not in _KEEP_POS or pos[1] in _DROP_SUBPOS:
+            return False
+        return form not in _STOP and not (len(form) == 1 and form.isascii())
+
+    def _tokens_of_chunk(self, chunk: str, out: list[str]) -> None:
+        units: list[str] = []  # every mode-A normalized form, for compound matching
+        for morpheme in self._tokenizer().tokenize(chunk):
+            pos = morpheme.part_of_speech()
+            long_form = morpheme.normalized_form()
+            parts = morpheme.split(SplitMode.A)
+            if len(parts) > 1:  # empty when the long unit is already a short unit
+                for unit in parts:
+                    form = unit.normalized_form()
+                    units.append(form)
+                    if self._keep(unit.part_of_speech(), form):
+                        out.append(form)
+                    self._match_compounds(units, out)
+                if self._keep(pos, long_form) and out[-1:] != [long_form]:
+                    out.append(long_form)
+            else:
+                units.append(long_form)
+                if self._keep(pos, long_form):
+                    out.append(long_form)
+                self._match_compounds(units, out, skip=long_form)
+
+    def _match_compounds(self, units: list[str], out: list[str], skip: str | None = None) -> None:
+        # Check only the windows that end at the newest unit, so each compound is emitted once.
+        for size in range(2, min(self._max_compound, len(units)) + 1):
+            phrase = self._compounds.get(tuple(units[-size:]))
+            if phrase and phrase != skip and (not out or out[-1] != phrase):
+                out.append(phrase)
+
+
+@lru_cache(maxsize=1)
+def default_tokenizer() -> Tokenizer:
+    return Tokenizer()
+
+
+def tokenize(text: str) -> list[str]:
+    return default_tokenizer().tokens(text)

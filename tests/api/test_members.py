@@ -1,0 +1,68 @@
+import pytest
+
+
+def test_search_members_returns_ranked_members_with_evidence(client):
+    r = client.get("/v1/members/search", params={"q": "待機児童", "limit": 5})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["query"] == "待機児童" and body["count"] == len(body["data"]) > 0
+    first = body["data"][0]
+    assert set(first["parts"]) == {"focus", "answers", "breadth", "recency", "relative"}
+    ev = first["evidence"][0]
+    assert "待機児童" in (ev["heading"] or "") + ev["text"]
+    assert ev["source_url"].startswith("https://www.gikai.metro.tokyo.jp/record/proceedings/")
+    assert ev["meeting_title"].startswith("令和二年東京都議会会議録") and ev["date"].startswith("2020-")
+    assert ev["role_kind"] == "member" and ev["member_id"] == first["member_id"]
+
+
+def test_member_detail_and_statements(client):
+    mid = client.get("/v1/members/search", params={"q": "学童クラブ", "since": "2020-02-26", "until": "2020-02-26"}
+                     ).json()["data"][0]["member_id"]
+    member = client.get(f"/v1/members/{mid}").json()
+    assert member["name"] == "増子ひろき" and member["assembly_name"] == "東京都議会" and member["seats"] == "116"
+    st = client.get(f"/v1/members/{mid}/statements", params={"limit": 5}).json()
+    assert st["total"] > 20 and len(st["data"]) == 5
+    assert all(s["member_id"] == mid and s["role_kind"] == "member" for s in st["data"])
+    focused = client.get(f"/v1/members/{mid}/statements", params={"q": "学童クラブ", "limit": 3}).json()
+    assert "学童クラブ" in focused["data"][0]["text"]
+
+
+def test_unknown_member_is_404_with_error_shape(client):
+    r = client.get("/v1/members/130001-000000000000")
+    assert r.status_code == 404
+    assert r.json() == {"ok": False, "status": 404, "error": "member '130001-000000000000' not found"}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"q": ""}, "q: must not be empty"),
+        ({"q": "   "}, "q: must not be empty"),
+        ({"q": "あ" * 1001}, "q: 1001 characters; at most 1000 are accepted"),
+        ({"q": "保育", "limit": 0}, "limit"),
+        ({"q": "保育", "limit": 101}, "limit"),
+        ({"q": "保育", "offset": -1}, "offset"),
+        ({"q": "保育", "since": "2020-13-01"}, "since"),
+        ({"q": "保育", "since": "2020-03-01", "until": "2020-02-01"}, "is after until"),
+        ({"q": "保育", "assembly": "13"}, "assembly"),
+        ({}, "q"),
+    ],
+)
+def test_bad_input_is_422_naming_the_parameter(client, params, message):
+    r = client.get("/v1/members/search", params=params)
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["ok"] is False and body["status"] == 422 and message in body["error"]
+
+
+@pytest.mark.parametrize("q", ["😀😀😀", "'; DROP TABLE passages; --", "\x00\x01保育\x7f", "a" * 1000, "%%%", "\\u0000"])
+def test_odd_input_never_500(client, q):
+    r = client.get("/v1/members/search", params={"q": q})
+    assert r.status_code in (200, 422), r.text
+    s = client.get("/v1/statements/search", params={"q": q})
+    assert s.status_code in (200, 422), s.text
+
+
+def test_malformed_unicode_is_422(client):
+    r = client.get("/v1/members/search?q=%ED%A0%80")  # a lone surrogate, UTF-8-encoded
+    assert r.status_code in (200, 422)

@@ -1,0 +1,48 @@
+from datetime import date
+
+from index.evaluate import evaluate_members, load_queries, ndcg_at_k
+from index.search import Filters
+from tests.conftest import ROOT
+
+
+def test_members_for_taiki_jido_have_evidence_with_the_words(searcher):
+    results = searcher.search_members("待機児童", limit=5)
+    assert results
+    for m in results:
+        assert m.evidence, m.name
+        assert any("待機児童" in (e.heading or "") + e.text for e in m.evidence)
+        assert all(e.url.startswith("https://www.gikai.metro.tokyo.jp/record/") for e in m.evidence)
+        assert set(m.parts) == {"focus", "answers", "breadth", "recency", "relative"}
+        assert m.score == max(m.score, 0) and m.parts["focus"] > 0
+    assert [m.score for m in results] == sorted((m.score for m in results), reverse=True)
+
+
+def test_executives_never_ranked(searcher):
+    names = {m.name for m in searcher.search_members("新型コロナウイルス", limit=50)}
+    assert "小池百合子" not in names and "内藤淳" not in names and "石川良一" not in names
+
+
+def test_date_filter_restricts_members_to_that_day(searcher):
+    day = date(2020, 2, 26)
+    results = searcher.search_members("子育て支援", limit=10, filters=Filters(since=day, until=day))
+    assert results[0].name == "増子ひろき"
+    assert all(e.date == day for m in results for e in m.evidence)
+
+
+def test_no_match_gives_empty_list(searcher):
+    assert searcher.search_members("😀😀") == []
+    assert searcher.search_members("ｘｙｚｚｙ") == []
+
+
+def test_ndcg():
+    assert ndcg_at_k(["a", "b"], {"a": 2, "b": 1}, 10) == 1.0
+    assert ndcg_at_k(["b", "a"], {"a": 2}, 10) < 1.0
+    assert ndcg_at_k([], {"a": 1}, 10) == 0.0
+
+
+def test_dev_queries_beat_the_naive_reference(searcher):
+    result = evaluate_members(searcher, load_queries(ROOT / "data/eval/member-queries-dev.jsonl"))
+    # Reference (rank-bm25 over whole speeches, member = max): topic 0.759, summary 0.861.
+    assert result["ndcg@10"]["topic"] > 0.759
+    assert result["ndcg@10"]["summary"] > 0.861
+    assert result["n"] == {"summary": 131, "topic": 91}

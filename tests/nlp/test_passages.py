@@ -1,0 +1,44 @@
+import json
+
+from nlp.passages import answered_member, clean_speech_text, is_roll_call, split_passages
+from tests.conftest import PROCEEDINGS_2020
+
+
+def _speech(meeting_no: int, speaker: str) -> str:
+    meetings = json.loads(PROCEEDINGS_2020.read_text(encoding="utf-8"))
+    return next(s["Utterance"] for s in meetings[meeting_no]["Proceeding"] if s["Speaker"] == speaker)
+
+
+def test_representative_question_splits_at_the_speakers_subjects():
+    text = clean_speech_text(_speech(1, "百十六番（増子ひろき君）"))
+    passages = split_passages(text)
+    assert len(text) > 20_000
+    assert 25 <= len(passages) <= 120
+    assert max(len(p.text) for p in passages) <= 1000
+    covid = [p for p in passages if p.heading == "新型コロナウイルス感染症対策について伺います。"]
+    assert covid and "相談" in covid[0].text
+    # Sub-questions under one heading keep it: 学童クラブ sits under 子育て支援.
+    gakudo = next(p for p in passages if "学童クラブの利用者枠" in p.text)
+    assert gakudo.heading == "子育て支援、女性活躍について伺います。"
+    assert gakudo.text.rstrip().endswith("都の見解を伺います。")
+
+
+def test_answers_split_at_mazu_tsugini():
+    text = clean_speech_text(_speech(1, "福祉保健局長（内藤淳君）"))
+    passages = split_passages(text)
+    assert passages[0].text.startswith("四点のご質問にお答えいたします。\nまず、学童クラブについて")
+    assert passages[1].text.startswith("次に、認知症対策について")
+    assert all(p.text.startswith(("次に", "最後に")) for p in passages[1:])
+
+
+def test_stage_directions_and_roll_call_are_removed():
+    raw = "これより質問に入ります。\n　百十六番増子ひろき君。\n〔百十六番増子ひろき君登壇〕\n（拍手）"
+    assert clean_speech_text(raw) == "これより質問に入ります。\n百十六番増子ひろき君。"
+    roll = json.loads(PROCEEDINGS_2020.read_text(encoding="utf-8"))[1]["Proceeding"][0]["Utterance"]
+    assert is_roll_call(roll)
+    assert not is_roll_call("待機児童対策について伺います。")
+
+
+def test_answer_names_the_member_it_answers():
+    assert answered_member(_speech(1, "知事（小池百合子君）")) == "増子ひろき"
+    assert answered_member("三点のご質問にお答えいたします。") is None

@@ -1,0 +1,35 @@
+import pytest
+
+from nlp.tokenizer import MAX_CHUNK_BYTES, tokenize
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("病児保育の充実", {"病児保育", "保育", "充実"}),
+        ("産後ケア事業", {"産後ケア", "産後", "ケア", "事業"}),
+        ("医療的ケア児への支援", {"医療的ケア児", "支援"}),
+        ("待機児童対策", {"待機児童", "待機", "児童", "対策"}),
+        ("新型コロナウイルス", {"新型コロナウイルス", "コロナ"}),
+    ],
+)
+def test_policy_compounds_are_search_units(text, expected):
+    assert expected <= set(tokenize(text))
+
+
+def test_normalized_forms_unify_spellings():
+    assert tokenize("子ども") == tokenize("子供") == tokenize("こども") == ["子供"]
+    assert "ICT" in tokenize("ＩＣＴ環境")
+
+
+def test_function_words_are_dropped():
+    tokens = tokenize("学童クラブの利用者枠を増やし質の拡充を。")
+    assert "の" not in tokens and "を" not in tokens
+    assert {"学童クラブ", "利用者", "拡充"} <= set(tokens)
+
+
+def test_text_longer_than_sudachi_limit_is_chunked():
+    sentence = "待機児童の解消に向けて保育所の整備を進めるべきです。"
+    text = sentence * (3 * MAX_CHUNK_BYTES // len(sentence.encode()))
+    assert len(text.encode()) > 49_149
+    assert tokenize(text).count("待機児童") == text.count("待機児童")
