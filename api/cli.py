@@ -187,6 +187,27 @@ def eval_members(
         console.print(result)
 
 
+@app.command()
+def bench(
+    raw_dir: RawDir = None, db: DbPath = None,
+    queries: Annotated[Path, typer.Option(help="Query file to time")] = Path("data/eval/member-queries-dev.jsonl"),
+    n_queries: Annotated[int, typer.Option(min=1, max=10_000)] = 200,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Build throughput, query latency and the speed-up over rank-bm25, measured in one run."""
+    from index.bench import run_bench
+
+    settings = get_settings()
+    db_path = db or settings.db_path
+    if not db_path.exists():
+        raise _fail(f"{db_path}: no index; run `gikai build` first")
+    result = run_bench(raw_dir or settings.raw_dir, db_path, queries, n_queries)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        console.print(result)
+
+
 def _register_plugins() -> None:
     from crawlers.commands import register
 

@@ -30,7 +30,7 @@ _STAGE = re.compile(r"〔[^〔〕]*〕")
 # Interjections recorded in parentheses: （拍手）, （「異議なし」と呼ぶ者あり）, （発言する者あり）.
 _INTERJECTION = re.compile(r"（[^（）]*(?:拍手|呼ぶ者あり|発言する者あり|議場騒然|笑声|私語)[^（）]*）")
 _ROLL_CALL_LINE = re.compile(r"^[〇一二三四五六七八九十百千0-9０-９]+番\S+君$")
-_OPENERS = re.compile(r"^(まず|次に|最後に|初めに|はじめに|続いて|第[一二三四五六七八九十]+に|一点目|二点目|三点目|四点目|五点目)[、，,]?")
+_OPENERS = re.compile(r"^(まず|次に|次いで|最後に|初めに|はじめに|続いて|第[一二三四五六七八九十]+に|一点目|二点目|三点目|四点目|五点目)[、，,]?")
 _HEADING = re.compile(r"(について|に関して|に関する)[^。]{0,12}(伺います|伺う|お伺いします|質問します|お尋ねします|です|質問いたします)。$")
 _CLOSER = re.compile(r"(伺います|伺いたい|お伺いします|求めます|お答えください|見解を|所見を|いかがですか|いかがか|でしょうか|ですか|尋ねします|伺う)[。？?]?$")
 _ANSWER_TO = re.compile(r"^(?P<name>[^、。\s]{1,12}?)(?:議員|委員)の(?P<kind>[^、。\s]{0,8}質問)に(?:お)?答え")
@@ -98,6 +98,10 @@ def split_passages(text: str) -> list[Passage]:
             start = offset
             if is_heading:
                 heading = para
+            elif opens:
+                # 次に、大会経費の課題です。 opens a new subject: the old heading no longer applies.
+                first = _sentences(para)[0]
+                heading = first if len(first) <= 60 else None
             current_heading = heading
         if len(para) > MAX_PASSAGE_CHARS:
             # One paragraph longer than a passage: cut at sentence ends.
