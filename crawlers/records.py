@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date as Date, datetime
-from typing import Annotated, Any, Literal, Union
+from datetime import date as Date
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
@@ -122,7 +123,7 @@ class PostRecord(_Record):
     text: str
 
 
-RawRecord = Annotated[Union[MeetingRecord, MemberRecord, PostRecord], Field(discriminator="record_type")]
+RawRecord = Annotated[MeetingRecord | MemberRecord | PostRecord, Field(discriminator="record_type")]
 
 
 _ADAPTER: TypeAdapter[MeetingRecord | MemberRecord | PostRecord] = TypeAdapter(RawRecord)

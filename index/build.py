@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from crawlers.rawstore import RawStore
 from crawlers.records import MeetingRecord
-from index.bm25 import B, EPSILON, K1
+from index.bm25 import EPSILON, K1, B
 from nlp.names import name_key
 from nlp.passages import answered_member, clean_speech_text, is_roll_call, split_passages
 from nlp.speaker import Speaker, parse_speaker

@@ -1,0 +1,148 @@
+"""Every crawler default in one place, and the one function that builds a crawl's settings.
+
+Overrides come only from CLI options (passed to :func:`crawl_settings`) and from
+environment variables prefixed ``GIKAI_``:
+
+- ``GIKAI_USER_AGENT``: the whole User-Agent string;
+- ``GIKAI_CONTACT``: contact put into the default User-Agent;
+- ``GIKAI_SCRAPY_<NAME>``: any Scrapy setting, e.g. ``GIKAI_SCRAPY_DOWNLOAD_DELAY=3``
+  (tests use it to crawl the local server without delay).
+
+Nothing else in ``crawlers`` reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from scrapy.settings import Settings
+
+BOT_NAME = "gikai"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+PROJECT_URL = "https://github.com/gikai-search/gikai"
+DEFAULT_CONTACT = "crawler@gikai.example"
+USER_AGENT = f"gikai-crawler/0.1 (+{PROJECT_URL}; contact: {DEFAULT_CONTACT})"
+
+# Politeness: council sites are small municipal servers.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.5
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+
+# Retries wait RETRY_BACKOFF_BASE * 2**(n-1) seconds (capped) before the n-th retry.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 120.0
+
+# Development cache (``gikai crawl --httpcache``), off by default.
+HTTPCACHE_ENABLED = False
+HTTPCACHE_DIR = "httpcache"
+"""Relative: beside the raw store (``var/raw`` → ``var/httpcache``)."""
+HTTPCACHE_EXPIRATION_SECS = 0
+HTTPCACHE_IGNORE_HTTP_CODES = [500, 502, 503, 504, 408, 429]
+
+# Records go to the raw store through the pipelines, never to feed exports.
+FEEDS: dict[str, Any] = {}
+ITEM_PIPELINES = {
+    "crawlers.pipelines.ValidateRecordPipeline": 100,
+    "crawlers.pipelines.RawStorePipeline": 800,
+}
+DOWNLOADER_MIDDLEWARES = {
+    # Counting subclasses replace Scrapy's own at the same positions.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.middlewares.CountingRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.middlewares.BackoffRetryMiddleware": 550,
+    "crawlers.middlewares.FetchStatsMiddleware": 950,
+}
+
+RAW_DIR = str(Path("var") / "raw")
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+
+REDIS_SETTINGS = {
+    "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+    "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+    # Keep the shared queue when a process stops so others (or a restart) go on.
+    "SCHEDULER_PERSIST": True,
+}
+
+
+def _coerce(value: str) -> Any:
+    """Env values are strings; JSON lets ``0``, ``true`` and ``[500, 503]`` through typed."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    environ = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    if contact := environ.get("GIKAI_CONTACT"):
+        out["USER_AGENT"] = f"gikai-crawler/0.1 (+{PROJECT_URL}; contact: {contact})"
+    if ua := environ.get("GIKAI_USER_AGENT"):
+        out["USER_AGENT"] = ua
+    prefix = "GIKAI_SCRAPY_"
+    for key, value in environ.items():
+        if key.startswith(prefix) and len(key) > len(prefix):
+            out[key[len(prefix) :]] = _coerce(value)
+    return out
+
+
+def crawl_settings(
+    *,
+    raw_dir: str | os.PathLike[str] | None = None,
+    redis_url: str | None = None,
+    redis_key: str | None = None,
+    jobdir: str | os.PathLike[str] | None = None,
+    httpcache: bool = False,
+    obey_robots: bool = True,
+    environ: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Settings for one crawl: module defaults < GIKAI_* env < CLI options."""
+    settings = Settings()
+    settings.setmodule(__name__, priority="project")
+    settings.setdict(env_overrides(environ), priority="project")
+    cmdline: dict[str, Any] = {}
+    if raw_dir is not None:
+        cmdline["RAW_DIR"] = str(raw_dir)
+    if httpcache:
+        cache_dir = Path(settings["HTTPCACHE_DIR"])
+        if not cache_dir.is_absolute():
+            base = Path(raw_dir if raw_dir is not None else settings["RAW_DIR"]).absolute().parent
+            cache_dir = base / cache_dir
+        cmdline["HTTPCACHE_ENABLED"] = True
+        cmdline["HTTPCACHE_DIR"] = str(cache_dir)
+    if jobdir is not None:
+        cmdline["JOBDIR"] = str(jobdir)
+    if not obey_robots:
+        cmdline["ROBOTSTXT_OBEY"] = False
+    if redis_url:
+        cmdline.update(REDIS_SETTINGS)
+        cmdline["REDIS_URL"] = redis_url
+        if redis_key:
+            # One queue per crawl target, so crawls of different assemblies
+            # on the same Redis never mix.
+            cmdline["SCHEDULER_QUEUE_KEY"] = f"gikai:{redis_key}:requests"
+            cmdline["SCHEDULER_DUPEFILTER_KEY"] = f"gikai:{redis_key}:dupefilter"
+    cmdline.update(extra or {})
+    settings.setdict(cmdline, priority="cmdline")
+    if settings.getfloat("AUTOTHROTTLE_START_DELAY") < settings.getfloat("DOWNLOAD_DELAY"):
+        settings.set("AUTOTHROTTLE_START_DELAY", settings.getfloat("DOWNLOAD_DELAY"), priority="cmdline")
+    return settings
