@@ -25,14 +25,14 @@ library pages → ``other`` with the result-list links.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from parsel import Selector
 
 from crawlers.encoding import decode_body
 from crawlers.parsers.page import MeetingLink, ParsedPage, ParsedSpeech
 from crawlers.parsers.segment import split_speeches
-from crawlers.parsers.textutil import clean_title, element_text, parse_date
+from crawlers.parsers.textutil import absolute_url, clean_title, element_text, parse_date
 
 _DOC_HREF = re.compile(r"[?&]Template=(?:document|doc-[\w-]+|view)\b", re.IGNORECASE)
 _DOC_ID = re.compile(r"[?&](?:DocumentID|Id)=(\d+)", re.IGNORECASE)
@@ -63,15 +63,6 @@ def stable_url(url: str) -> str:
 def document_id(url: str) -> str | None:
     m = _DOC_ID.search(url)
     return m.group(1) if m else None
-
-
-def _abs(base: str, href: str | None) -> str | None:
-    if not href:
-        return None
-    href = href.strip()
-    if not href or href.startswith(("javascript:", "#", "mailto:")):
-        return None
-    return urlunsplit(urlsplit(urljoin(base, href))._replace(fragment=""))
 
 
 def _skip_numbers(el) -> bool:
@@ -106,7 +97,7 @@ def _next_page(sel: Selector, url: str) -> str | None:
     for a in sel.css(".pagination a, .paging a, nav a"):
         label = "".join(a.css("::text").getall()).strip()
         if label.startswith("次"):
-            return _abs(url, a.attrib.get("href"))
+            return absolute_url(url, a.attrib.get("href"))
     # POST pager (current template): a submit button Page=N in a form; the list
     # route also answers GET, which keeps the spider free of CSRF bookkeeping.
     for button in sel.css('button[name="Page"]'):
@@ -122,7 +113,7 @@ def _next_page(sel: Selector, url: str) -> str | None:
         }
         params.setdefault("Template", "list")
         params["Page"] = button.attrib.get("value", "")
-        base = _abs(url, action) or url
+        base = absolute_url(url, action) or url
         query = dict(parse_qsl(urlsplit(base).query))
         query.update(params)
         return urlunsplit(urlsplit(base)._replace(query=urlencode(query)))
@@ -138,7 +129,7 @@ def _meetings(sel: Selector, url: str) -> list[MeetingLink]:
     meetings: list[MeetingLink] = []
     seen: set[str] = set()
     for a in anchors:
-        href = _abs(url, a.attrib["href"])
+        href = absolute_url(url, a.attrib["href"])
         doc = document_id(a.attrib["href"])
         if not href or doc is None or doc in seen:
             continue
@@ -168,7 +159,7 @@ def parse(body: bytes, url: str) -> ParsedPage:
 
     frames = sel.css("frame[src], iframe[src]")
     if frames:
-        srcs = [s for s in (_abs(url, f.attrib["src"]) for f in frames) if s]
+        srcs = [s for s in (absolute_url(url, f.attrib["src"]) for f in frames) if s]
         # The command and voice-list frames are controls; the speech frame
         # (Template=doc-page) is the one that carries the minutes.
         pages = [s for s in srcs if re.search(r"Template=doc-page\b", s, re.IGNORECASE)]
@@ -207,7 +198,7 @@ def parse(body: bytes, url: str) -> ParsedPage:
         if _LIST_HREF.search(href) and (
             re.search(r"QueryType=New|TermStart|Cabinet", href, re.IGNORECASE) or "search-library" in href
         ):
-            absolute = _abs(url, href)
+            absolute = absolute_url(url, href)
             if absolute and absolute not in links:
                 links.append(absolute)
     return ParsedPage(kind="other", title=clean_title(sel.css("title::text").get()), links=links)

@@ -28,14 +28,14 @@ page has no printed date.
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from parsel import Selector
 
 from crawlers.encoding import decode_body
 from crawlers.parsers.page import MeetingLink, ParsedPage
 from crawlers.parsers.segment import MARKERS, split_speeches
-from crawlers.parsers.textutil import clean_title, date_from_code, element_text, parse_date
+from crawlers.parsers.textutil import absolute_url, clean_title, date_from_code, element_text, parse_date
 
 _TREEDEPTH = re.compile(r"treedepth\.value\s*=\s*'([^']*)'")
 _FILE_NAME = re.compile(r"(?:fileName=|\?[^/]*/)([RHST]\d{6}[A-Za-z0-9]*)", re.IGNORECASE)
@@ -44,15 +44,6 @@ _HTML = re.compile(r"^\s*(?:<!DOCTYPE|<html|<head|<body|<frameset|<meta|<title|<
 _HEADER_FIELD = re.compile(r"^\s*(開催日|会議名)\s*[：:]\s*(.*)$", re.MULTILINE)
 # GetPerson.exe marks printed page breaks with <PAGE="12"> in its plain text.
 _PAGE_MARK = re.compile(r'<PAGE="?\d+"?>', re.IGNORECASE)
-
-
-def _abs(base: str, href: str | None) -> str | None:
-    if not href:
-        return None
-    href = href.strip()
-    if not href or href.lower().startswith(("javascript:", "#", "mailto:")):
-        return None
-    return urlunsplit(urlsplit(urljoin(base, href))._replace(fragment=""))
 
 
 def file_name(url: str) -> str | None:
@@ -97,7 +88,7 @@ def _speaker_index(sel: Selector, url: str) -> ParsedPage | None:
     if not positions:
         return None
     form = sel.xpath('//input[@name="downloadPos"]/ancestor::form[1]')
-    action = _abs(url, form.attrib.get("action")) if form else None
+    action = absolute_url(url, form.attrib.get("action")) if form else None
     hidden = [
         (i.attrib["name"], i.attrib.get("value", ""))
         for i in (form.css('input[type="hidden"]') if form else [])
@@ -131,7 +122,7 @@ def _tree(sel: Selector, url: str) -> ParsedPage | None:
         return None
     links: list[str] = []
     if form and labels:
-        see = _abs(url, form.attrib.get("action")) or url
+        see = absolute_url(url, form.attrib.get("action")) or url
         code = form.css('input[name="Code"]::attr(value)').get() or ""
         links = [tree_url(see, code, label) for label in labels]
 
@@ -144,7 +135,7 @@ def _tree(sel: Selector, url: str) -> ParsedPage | None:
     meetings: list[MeetingLink] = []
     seen: set[str] = set()
     for a in sittings:
-        href = _abs(url, a.attrib["href"])
+        href = absolute_url(url, a.attrib["href"])
         name = file_name(a.attrib["href"])
         if not href or name in seen:
             continue
@@ -167,7 +158,7 @@ def parse(body: bytes, url: str) -> ParsedPage:
 
     frames = sel.css("frame[src], iframe[src]")
     if frames:
-        srcs = [s for s in (_abs(url, f.attrib["src"]) for f in frames) if s]
+        srcs = [s for s in (absolute_url(url, f.attrib["src"]) for f in frames) if s]
         index = [s for s in srcs if "r_Speakers" in s or "Speakers" in s]
         name = file_name(url) or next((file_name(s) for s in srcs if file_name(s)), None)
         return ParsedPage(
@@ -192,7 +183,7 @@ def parse(body: bytes, url: str) -> ParsedPage:
     for a in sel.css("a[href]"):
         href = a.attrib["href"]
         if re.search(r"See\.exe\?Code=", href, re.IGNORECASE):
-            absolute = _abs(url, href)
+            absolute = absolute_url(url, href)
             if absolute and absolute not in links:
                 links.append(absolute)
     return ParsedPage(kind="other", title=title, links=links)

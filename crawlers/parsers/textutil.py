@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date as Date
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
@@ -149,3 +150,13 @@ def clean_title(text: str | None) -> str | None:
         return None
     text = _ASCII_WS.sub(" ", text).strip()
     return text or None
+
+
+def absolute_url(base: str, href: str | None) -> str | None:
+    """Absolute URL of a link without its fragment; None for script, anchor and mail links."""
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.lower().startswith(("javascript:", "#", "mailto:")):
+        return None
+    return urlunsplit(urlsplit(urljoin(base, href))._replace(fragment=""))

@@ -24,14 +24,22 @@ from __future__ import annotations
 
 import re
 from datetime import date as Date
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from parsel import Selector
 
 from crawlers.encoding import decode_body
 from crawlers.parsers.page import MeetingLink, ParsedPage
 from crawlers.parsers.segment import MARKERS, split_speeches
-from crawlers.parsers.textutil import clean_title, date_from_code, element_text, era_year, parse_date, to_int
+from crawlers.parsers.textutil import (
+    absolute_url,
+    clean_title,
+    date_from_code,
+    element_text,
+    era_year,
+    parse_date,
+    to_int,
+)
 
 _ACT = re.compile(r"[?&]ACT=(\d+)", re.IGNORECASE)
 _OPEN_JS = re.compile(r"""(?:winopen|window\.open)\s*\(\s*['"]([^'"]+)['"]""", re.IGNORECASE)
@@ -52,15 +60,6 @@ def query_param(url: str, name: str) -> str | None:
         if key.upper() == name.upper():
             return value
     return None
-
-
-def _abs(base: str, href: str | None) -> str | None:
-    if not href:
-        return None
-    href = href.strip()
-    if not href or href.lower().startswith(("javascript:", "#", "mailto:")):
-        return None
-    return urlunsplit(urlsplit(urljoin(base, href))._replace(fragment=""))
 
 
 def _target(a) -> str | None:
@@ -131,7 +130,7 @@ def _meetings(sel: Selector, url: str) -> list[MeetingLink]:
         target = _target(a)
         if not target or act_of(target) != "200":
             continue
-        absolute = _abs(url, target)
+        absolute = absolute_url(url, target)
         key = query_param(target, "FINO") or absolute
         if not absolute or key in seen:
             continue
@@ -156,7 +155,7 @@ def _pager(sel: Selector, url: str) -> list[str]:
             continue
         if query_param(href, "PAGE") == current:
             continue
-        absolute = _abs(url, href)
+        absolute = absolute_url(url, href)
         if absolute and absolute not in links:
             links.append(absolute)
     return links
@@ -189,7 +188,7 @@ def parse(body: bytes, url: str) -> ParsedPage:
 
     frames = sel.css("frame[src], iframe[src]")
     if frames:
-        srcs = [s for s in (_abs(url, f.attrib["src"]) for f in frames) if s]
+        srcs = [s for s in (absolute_url(url, f.attrib["src"]) for f in frames) if s]
         statements = [s for s in srcs if act_of(s) == "203"]
         links = ([whole_document_url(statements[0])] if statements else []) + srcs
         return ParsedPage(kind="other", title=title_from_url(url), links=list(dict.fromkeys(links)))
@@ -205,7 +204,7 @@ def parse(body: bytes, url: str) -> ParsedPage:
     for a in sel.css("a[href]"):
         href = a.attrib["href"]
         if act_of(href) == "203" and query_param(href, "HUID"):
-            absolute = _abs(url, href)
+            absolute = absolute_url(url, href)
             if absolute and absolute not in statements:
                 statements.append(absolute)
     if statements:
@@ -217,7 +216,7 @@ def parse(body: bytes, url: str) -> ParsedPage:
     for a in sel.css("a[href]"):
         href = a.attrib["href"]
         if act_of(href) == "100" and query_param(href, "FINO") is None:
-            absolute = _abs(url, href)
+            absolute = absolute_url(url, href)
             if absolute and absolute not in links:
                 links.append(absolute)
     return ParsedPage(kind="other", title=clean_title(sel.css("title::text").get()), links=links)

@@ -156,6 +156,18 @@ class MinutesSpider(scrapy.Spider):
     def before_since(self, day: Date | None) -> bool:
         return bool(self.since and day and day < self.since)
 
+    def wanted(self, url: str, day: Date | None, source_id: str, not_minutes: bool = False) -> bool:
+        """Decide whether to fetch a listed meeting; every refusal is counted under ``skipped/*``."""
+        reason = (
+            "not_minutes" if not_minutes
+            else "before_since" if self.before_since(day)
+            else "already_stored" if self.already_stored(source_id)
+            else None
+        )
+        if reason:
+            self.skip(reason, url)
+        return reason is None
+
     # -- quarantine -----------------------------------------------------
     @property
     def quarantine_dir(self) -> Path:

@@ -78,13 +78,7 @@ class DBSearchSpider(MinutesSpider):
             if source_id in self._seen_documents:
                 continue
             self._seen_documents.add(source_id)
-            if NOT_MINUTES.search(meeting.title):
-                self.skip("not_minutes", meeting.url)
-            elif self.before_since(meeting.date):
-                self.skip("before_since", meeting.url)
-            elif self.already_stored(source_id):
-                self.skip("already_stored", meeting.url)
-            else:
+            if self.wanted(meeting.url, meeting.date, source_id, bool(NOT_MINUTES.search(meeting.title))):
                 yield self.request(meeting.url, self.parse_page, cb_kwargs={"meeting": meeting})
 
     def _record(self, response, page, meeting: MeetingLink | None):

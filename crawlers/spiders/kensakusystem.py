@@ -73,11 +73,7 @@ class KensakusystemSpider(MinutesSpider):
         if source_id in self._seen:
             return
         self._seen.add(source_id)
-        if self.before_since(meeting.date):
-            self.skip("before_since", meeting.url)
-        elif self.already_stored(source_id):
-            self.skip("already_stored", meeting.url)
-        else:
+        if self.wanted(meeting.url, meeting.date, source_id):
             yield self.request(meeting.url, self.parse_sitting, cb_kwargs={"meeting": meeting})
 
     def parse_sitting(self, response, meeting: MeetingLink):

@@ -56,13 +56,7 @@ class VoicesSpider(MinutesSpider):
             if source_id in self._seen:
                 continue
             self._seen.add(source_id)
-            if meeting.title.endswith(("目次", "付録")):
-                self.skip("not_minutes", meeting.url)
-            elif self.before_since(meeting.date):
-                self.skip("before_since", meeting.url)
-            elif self.already_stored(source_id):
-                self.skip("already_stored", meeting.url)
-            else:
+            if self.wanted(meeting.url, meeting.date, source_id, meeting.title.endswith(("目次", "付録"))):
                 yield self.request(meeting.url, self.parse_frameset, cb_kwargs={"meeting": meeting})
         for link in page.links:
             yield self.request(link, self.parse_list)
