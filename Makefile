@@ -6,6 +6,7 @@ GIKAI  := $(BIN)/gikai
 DEMO   := data/demo
 DB     ?= var/index.duckdb
 RAW    ?= var/raw
+MODEL  ?= models/chive-static
 
 .PHONY: setup run demo test eval bench lint clean
 
@@ -14,10 +15,17 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
+	# torch first, pinned: the CPU wheel; an unpinned torch would pull a multi-GB CUDA build.
+	$(BIN)/pip install --quiet "torch==2.13.0"
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-setup: $(VENV)/.installed  ## create .venv and install gikai with its dependencies
+# The offline Japanese sentence model: chiVe vectors from the ja-ginza wheel as a
+# sentence-transformers StaticEmbedding (ja-ginza itself is not installed: it pins sudachipy<0.7).
+$(MODEL)/gikai.json: | $(VENV)/.installed
+	$(BIN)/python -m nlp.embedding build --out $(MODEL)
+
+setup: $(VENV)/.installed $(MODEL)/gikai.json  ## create .venv, install gikai, build the offline embedding model
 
 demo: setup  ## import the bundled 東京都議会 minutes and build the index
 	$(GIKAI) import poliinfo $(DEMO) --raw-dir $(RAW)
@@ -30,7 +38,7 @@ test: setup  ## the whole test suite
 	$(BIN)/pytest -q
 
 eval: demo  ## ranking quality as JSON (member nDCG@10 on the dev queries)
-	@$(GIKAI) eval members --queries data/eval/member-queries-dev.jsonl --db $(DB) --json
+	@$(GIKAI) eval all --db $(DB)
 
 bench: demo  ## throughput and latency as JSON, against rank-bm25 in the same run
 	@$(GIKAI) bench --db $(DB) --json

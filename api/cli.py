@@ -69,6 +69,10 @@ def build(raw_dir: RawDir = None, db: DbPath = None,
     for line in summary.surname_ambiguous:
         err.print(f"[yellow]ambiguous surname, left unlinked:[/yellow] {line}")
     console.print(summary.line())
+    if settings.state_path.exists():  # saved searches: POST their new matches to the webhooks
+        from api.webhooks import deliver_new_matches
+
+        console.print(deliver_new_matches(db or settings.db_path, settings.state_path).line())
 
 
 def _parse_day(value: str | None, name: str) -> date | None:
@@ -146,6 +150,46 @@ def _print_statements(hits) -> None:
 
 
 @app.command()
+def match(
+    description: Annotated[str, typer.Argument(help="解決策・課題の説明 (例: 病児保育のオンライン予約システム…)")],
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    assembly: Annotated[list[str] | None, typer.Option(help="団体コード (repeatable)")] = None,
+    since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    db: DbPath = None,
+) -> None:
+    """Members whose interests match a solution description, with matched topics, evidence and a reason."""
+    from api.deps import clean_text
+    from api.schemas import MatchHit, MemberHit, TopicRef
+    from index.match import match_members
+    from index.search import Filters, IndexNotFound, Searcher
+
+    try:
+        description = clean_text(description, "description", 2000)
+    except Exception as exc:
+        raise _fail(getattr(exc, "detail", str(exc))) from exc
+    filters = Filters(assembly=assembly or None, since=_parse_day(since, "--since"), until=_parse_day(until, "--until"))
+    try:
+        result = match_members(Searcher(db or get_settings().db_path), description, filters, limit=limit)
+    except IndexNotFound as exc:
+        raise _fail(str(exc)) from exc
+    hits = [MatchHit(**MemberHit.of(m.member).model_dump(), matched_topics=[TopicRef(**t.__dict__) for t in m.topics],
+                     reason=m.reason) for m in result.members]
+    if as_json:
+        print(json.dumps({"description": description, "topics": [t.__dict__ for t in result.topics],
+                          "data": [h.model_dump(mode="json") for h in hits]}, ensure_ascii=False))
+        return
+    console.print("トピック: " + ("、".join(f"{t.label} ({t.score:.2f})" for t in result.topics) or "なし"))
+    if not hits:
+        console.print("該当する議員は見つかりませんでした / no member matches")
+        return
+    _print_members(description[:30], hits)
+    for i, h in enumerate(hits, 1):
+        console.print(f"{i}. {h.name}: {h.reason}")
+
+
+@app.command()
 def serve(db: DbPath = None, host: Annotated[str | None, typer.Option()] = None,
           port: Annotated[int | None, typer.Option()] = None) -> None:
     """Serve the HTTP API (read-only over the built index); docs at /docs."""
@@ -208,10 +252,63 @@ def bench(
         console.print(result)
 
 
+@eval_app.command("statements")
+def eval_statements(
+    corpus: Annotated[Path, typer.Option(help="JSONL: {id, text} per statement")] = Path(
+        "data/eval/statements-dev-corpus.jsonl"),
+    queries: Annotated[Path, typer.Option(help="JSONL: {qid, query, relevant: [ids]}")] = Path(
+        "data/eval/statements-dev-queries.jsonl"),
+    k: int = 100,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """MAP and nDCG@k of statement search, on a throwaway index of a corpus file."""
+    from index.evaluate import evaluate_statements
+
+    for path in (corpus, queries):
+        if not path.exists():
+            raise _fail(f"{path}: no such file")
+    try:
+        result = evaluate_statements(corpus, queries, k=k)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        console.print(result)
+
+
+@eval_app.command("all")
+def eval_all(
+    db: DbPath = None,
+    member_queries: Path = Path("data/eval/member-queries-dev.jsonl"),
+    corpus: Path = Path("data/eval/statements-dev-corpus.jsonl"),
+    statement_queries: Path = Path("data/eval/statements-dev-queries.jsonl"),
+) -> None:
+    """Member and statement metrics together, as one JSON object (what `make eval` prints)."""
+    from index.evaluate import evaluate_members, evaluate_statements, load_queries
+    from index.search import IndexNotFound, Searcher
+
+    for path in (member_queries, corpus, statement_queries):
+        if not path.exists():
+            raise _fail(f"{path}: no such file")
+    try:
+        searcher = Searcher(db or get_settings().db_path)
+        result = {
+            "members": evaluate_members(searcher, load_queries(member_queries)),
+            "members_without_date_filter": evaluate_members(searcher, load_queries(member_queries), use_date=False),
+            "statements": evaluate_statements(corpus, statement_queries),
+        }
+    except (ValueError, IndexNotFound) as exc:
+        raise _fail(str(exc)) from exc
+    print(json.dumps(result, ensure_ascii=False))
+
+
 def _register_plugins() -> None:
+    from api.keys_cli import register as register_keys
     from crawlers.commands import register
 
     register(app)
+    register_keys(app)
 
 
 _register_plugins()

@@ -5,11 +5,13 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors
-from api.routes import assemblies, members, statements
+from api import auth, errors
+from api.etag import ETagMiddleware
+from api.ratelimit import RateLimiter
+from api.routes import assemblies, export, match, members, saved_searches, statements, topics, web
 from api.schemas import Error
 from api.settings import get_settings
 from index.search import Searcher
@@ -37,13 +39,25 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(auth.api_access)],  # keys and rate limits for every /v1/ path
         responses={422: {"model": Error}, 404: {"model": Error}, 503: {"model": Error}},
     )
     app.state.searcher = searcher
+    app.state.rate_limiter = RateLimiter()
+    app.add_middleware(ETagMiddleware)  # inside CORS, so a 304 gets the CORS headers too
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "If-None-Match", "Content-Type"],
+            expose_headers=["ETag", "Retry-After", "X-Next-Cursor", "Link", "Content-Disposition"],
+        )
     errors.install(app)
+    app.include_router(export.router)  # before members: /v1/members/search.csv is not a member id
     app.include_router(members.router)
     app.include_router(statements.router)
+    app.include_router(match.router)
+    app.include_router(topics.router)
     app.include_router(assemblies.router)
+    app.include_router(saved_searches.router)
+    app.include_router(web.router)
     return app

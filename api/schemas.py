@@ -85,6 +85,7 @@ class MemberSearch(BaseModel):
     count: int
     offset: int
     data: list[MemberHit]
+    next_cursor: str | None = Field(default=None, description="次のページの cursor (最後のページでは null)")
 
 
 class StatementSearch(BaseModel):
@@ -92,6 +93,7 @@ class StatementSearch(BaseModel):
     count: int
     offset: int
     data: list[Statement]
+    next_cursor: str | None = Field(default=None, description="次のページの cursor (最後のページでは null)")
 
 
 class Member(BaseModel):
@@ -112,6 +114,7 @@ class MemberStatements(BaseModel):
     total: int
     offset: int
     data: list[Statement]
+    next_cursor: str | None = Field(default=None, description="次のページの cursor (最後のページでは null)")
 
 
 class Assembly(BaseModel):
@@ -132,3 +135,129 @@ class Assemblies(BaseModel):
 class Health(BaseModel):
     ok: bool
     index: dict[str, str]
+
+
+class MatchRequest(BaseModel):
+    description: str = Field(
+        min_length=1, max_length=2000,
+        description="解決策・課題の説明 (自由記述、2,000字まで)",
+        examples=["病児保育のオンライン予約システム。空き状況を確認でき、LINEから予約できる"],
+    )
+    assemblies: list[str] | None = Field(default=None, max_length=100, description="議会の団体コード (6桁)")
+    since: date | None = Field(default=None, description="この日以降の発言")
+    until: date | None = Field(default=None, description="この日以前の発言")
+    limit: int = Field(default=10, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=10_000)
+
+
+class TopicRef(BaseModel):
+    topic_id: str
+    label: str
+    score: float
+
+
+class MatchHit(MemberHit):
+    matched_topics: list[TopicRef] = Field(description="説明と議員の根拠段落の両方に現れた政策トピック")
+    reason: str = Field(description="この議員を薦める理由 (一行)")
+
+
+class MatchResult(BaseModel):
+    description: str
+    topics: list[TopicRef] = Field(description="説明から読み取った政策トピック")
+    count: int
+    offset: int
+    data: list[MatchHit]
+
+
+class Topic(BaseModel):
+    topic_id: str
+    label: str
+    parent: str | None
+    description: str | None
+    member_passages: int = Field(description="議員の質問段落のうちこのトピックに取り組むものの数")
+    members: int = Field(description="このトピックで質問した議員の数")
+
+
+class Topics(BaseModel):
+    count: int
+    data: list[Topic]
+
+
+class TopicMember(BaseModel):
+    member_id: str
+    name: str
+    assembly_code: str
+    assembly_name: str
+    passages: int
+    meetings: int
+    score: float = Field(description="段落のトピック得点の和 (4年で半減する新しさの重み付き)")
+    last_date: date | None
+    top_statement_id: str
+
+
+class TopicMembers(BaseModel):
+    topic_id: str
+    label: str
+    count: int
+    offset: int
+    next_cursor: str | None = Field(default=None, description="次のページのカーソル (最後なら null)")
+    data: list[TopicMember]
+
+
+class MemberTopic(BaseModel):
+    topic_id: str
+    label: str
+    parent: str | None
+    year: int | None
+    passages: int
+    share: float = Field(description="その年の本人の質問段落に占める割合")
+    mean_score: float
+
+
+class MemberTopics(BaseModel):
+    member_id: str
+    data: list[MemberTopic]
+
+
+class SavedSearchCreate(BaseModel):
+    query: str = Field(description="保存する検索語 (課題・政策)", examples=["待機児童"], max_length=1000)
+    assemblies: list[str] | None = Field(
+        default=None, description="対象の議会の団体コード (6桁)。省略するとすべての議会", examples=[["130001"]])
+    callback_url: str = Field(description="新しい発言を POST する受信URL (http/https)",
+                              examples=["https://crm.example.com/hooks/gikai"], max_length=2000)
+    secret: str | None = Field(
+        default=None, min_length=16, max_length=200,
+        description="署名 (X-Gikai-Signature) の鍵。省略すると生成して作成時のレスポンスで一度だけ返します")
+
+
+class SavedSearchPublic(BaseModel):
+    id: str = Field(examples=["ss_3q2Xk9aB7cD1eF0g"])
+    query: str
+    assemblies: list[str] | None
+    callback_url: str
+    created_at: str
+    secret: str | None = Field(default=None, description="作成時のみ: 署名の検証に使う鍵 (以後は返しません)")
+
+
+class SavedSearches(BaseModel):
+    count: int
+    offset: int
+    next_cursor: str | None = None
+    data: list[SavedSearchPublic]
+
+
+class WebhookDeliveryPublic(BaseModel):
+    id: str = Field(description="X-Gikai-Delivery ヘッダと同じ配信ID")
+    saved_search_id: str
+    created_at: str
+    index_built_at: str | None
+    statements: int = Field(description="この配信に含まれる発言の数")
+    status: str = Field(description="pending / delivered / failed")
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+
+
+class WebhookDeliveries(BaseModel):
+    count: int
+    data: list[WebhookDeliveryPublic]

@@ -18,6 +18,16 @@ class Settings(BaseSettings):
     max_query_chars: int = 1000
     max_limit: int = 100
     cors_origins: list[str] = []
+    # Application state (API keys, saved searches, webhook deliveries): kept apart from the rebuilt index.
+    state_path: Path = Path("var/state.sqlite3")
+    demo_mode: bool = True  # keyless requests allowed (rate-limited per client IP); off = every /v1 call needs a key
+    rate_limit_per_minute: float = 60  # default per API key; `gikai keys create --rate-limit` overrides
+    demo_rate_limit_per_minute: float = 60  # keyless demo traffic, per client IP
+    # Keyless clients never limited: local use and the test client (behind a proxy, forward X-Forwarded-For).
+    demo_rate_limit_exempt: list[str] = ["127.0.0.1", "::1", "testclient"]
+    webhook_max_attempts: int = 5
+    webhook_backoff_seconds: float = 1.0  # 1, 2, 4, 8 … between attempts
+    webhook_timeout_seconds: float = 10.0
 
 
 @lru_cache

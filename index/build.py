@@ -24,11 +24,14 @@ import pyarrow as pa
 from crawlers.rawstore import RawStore
 from crawlers.records import MeetingRecord
 from index.bm25 import EPSILON, K1, B
+from index.dense import write_embeddings
 from nlp.names import name_key
 from nlp.passages import answered_member, clean_speech_text, is_roll_call, split_passages
 from nlp.speaker import Speaker, parse_speaker
 
 INDEXED_ROLES = ("member", "executive", "witness", "chair")
+DEFAULT_MODEL = "default"  # the offline chiVe model built by `make setup`
+TOPIC_LINK_MIN = 0.2
 TOKENIZE_BATCH = 256
 
 
@@ -44,12 +47,16 @@ class BuildSummary:
     surname_linked: int = 0
     surname_ambiguous: list[str] = field(default_factory=list)
     db_path: str = ""
+    topic_links: int = 0
+    embedding_model: str | None = None
 
     def line(self) -> str:
         return (
             f"built {self.db_path}: {self.meetings} meetings, {self.speeches} speeches, {self.passages} passages, "
             f"{self.members} members ({self.surname_linked} surname-only linked, "
-            f"{len(self.surname_ambiguous)} ambiguous left unlinked), {self.terms} terms in {self.seconds:.1f}s"
+            f"{len(self.surname_ambiguous)} ambiguous left unlinked), {self.terms} terms, "
+            f"{self.topic_links} passage-topic links, embeddings: {self.embedding_model or 'none'} "
+            f"in {self.seconds:.1f}s"
         )
 
 
@@ -122,8 +129,11 @@ def build_index(
     *,
     workers: int | None = None,
     progress: bool = False,
+    embedding_model: str | None = DEFAULT_MODEL,
 ) -> BuildSummary:
+    """Build the index; ``embedding_model`` None skips vectors (BM25 and topics only)."""
     started = time.perf_counter()
+    embedder = _load_embedder(embedding_model)
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     summary = BuildSummary(db_path=str(db_path))
@@ -257,10 +267,11 @@ def build_index(
         _insert(con, "meetings", meetings_rows)
         _insert(con, "members", [_member_row(mid, acc) for mid, acc in members.items()])
         _insert(con, "speeches", speech_rows)
-        summary.terms, summary.postings = _write_bm25(con, tokens)
-        idf = dict(con.execute("SELECT term, idf FROM terms").fetchall())
-        _link_answers(passage_rows, tokens, idf)
-        _insert(con, "passages", [{k: v for k, v in p.items() if not k.startswith("_")} for p in passage_rows])
+        summary.terms, summary.postings = _write_passages(con, passage_rows, tokens)
+        summary.topic_links = _write_topics(con, passage_rows, texts, tokens)
+        if embedder is not None:
+            write_embeddings(con, embedder, [p["passage_id"] for p in passage_rows], texts, embedding_model)
+            summary.embedding_model = embedder.name
         summary.passages = len(passage_rows)
         summary.members = len(members)
         info = {
@@ -317,6 +328,48 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> Non
         con.execute(f"INSERT INTO {table} SELECT {', '.join(columns)} FROM _rows")
     finally:
         con.unregister("_rows")
+
+
+def _write_passages(con: duckdb.DuckDBPyConnection, passage_rows: list[dict], tokens: list[list[str]]) -> tuple[int, int]:
+    """Passages with their BM25 postings; answer passages linked to the questions they answer."""
+    n_terms, n_postings = _write_bm25(con, tokens)
+    idf = dict(con.execute("SELECT term, idf FROM terms").fetchall())
+    _link_answers(passage_rows, tokens, idf)
+    _insert(con, "passages", [{k: v for k, v in p.items() if not k.startswith("_")} for p in passage_rows])
+    return n_terms, n_postings
+
+
+def build_statement_index(statements: list[dict], db_path: str | os.PathLike[str], workers: int | None = None,
+                          embedding_model: str | None = DEFAULT_MODEL) -> int:
+    """Index plain statements ({"id", "text"}) as one passage each, for evaluation corpora.
+
+    The statement's id becomes the passage's statement_id; meeting and speaker
+    columns hold placeholders because such a corpus has none.
+    """
+    db_path = Path(db_path)
+    db_path.unlink(missing_ok=True)
+    rows = [
+        {
+            "passage_id": i, "statement_id": str(st["id"]), "speech_id": str(st["id"]), "meeting_id": "corpus",
+            "assembly_code": "000000", "date": None, "member_id": None, "role_kind": "member", "ordinal": 0,
+            "heading": None, "text": st["text"], "answers_passage_id": None, "n_tokens": 0, "_answers_speech": None,
+        }
+        for i, st in enumerate(statements)
+    ]
+    tokens = tokenize_all([r["text"] for r in rows], workers or os.cpu_count() or 1)
+    for row, toks in zip(rows, tokens, strict=True):
+        row["n_tokens"] = len(toks)
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute(resources.files("index").joinpath("schema.sql").read_text(encoding="utf-8"))
+        _write_passages(con, rows, tokens)
+        embedder = _load_embedder(embedding_model)
+        if embedder is not None:
+            write_embeddings(con, embedder, [r["passage_id"] for r in rows], [r["text"] for r in rows], embedding_model)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return len(rows)
 
 
 def _write_bm25(con: duckdb.DuckDBPyConnection, tokens: list[list[str]]) -> tuple[int, int]:
@@ -385,6 +438,36 @@ def _link_answers(passages: list[dict], tokens: list[list[str]], idf: dict[str, 
             if score > best_score:
                 best, best_score = qid, score
         p["answers_passage_id"] = best
+
+
+def _load_embedder(name: str | None):
+    if name is None:
+        return None
+    from nlp.embedding import Embedder
+
+    return Embedder.load(None if name == DEFAULT_MODEL else name)
+
+
+def _write_topics(con: duckdb.DuckDBPyConnection, passages: list[dict], texts: list[str],
+                  tokens: list[list[str]]) -> int:
+    from nlp.topics import default_tagger
+
+    tagger = default_tagger()
+    _insert(con, "topics", [
+        {"topic_id": t.id, "label": t.label, "parent": t.parent, "description": t.description}
+        for t in tagger.taxonomy.flatten()
+    ])
+    pids, tids, scores = [], [], []
+    for p, text, toks in zip(passages, texts, tokens, strict=True):
+        for topic_id, score in tagger.score_tokens(toks, text).items():
+            if score >= TOPIC_LINK_MIN:
+                pids.append(p["passage_id"])
+                tids.append(topic_id)
+                scores.append(round(score, 4))
+    con.register("_pt", pa.table({"passage_id": pa.array(pids, pa.int32()), "topic_id": tids, "score": scores}))
+    con.execute("INSERT INTO passage_topics SELECT passage_id, topic_id, score FROM _pt ORDER BY topic_id, passage_id")
+    con.unregister("_pt")
+    return len(pids)
 
 
 def _fsync(path: Path) -> None:

@@ -59,3 +59,60 @@ def evaluate_members(searcher: Searcher, queries: list[dict], k: int = 10, use_d
     result["n"] = {kind: len(v) for kind, v in sorted(per_kind.items())}
     result["date_filter"] = use_date
     return result
+
+
+def average_precision(ranked: list[str], relevant: set[str]) -> float:
+    hits, total = 0, 0.0
+    for i, doc in enumerate(ranked, 1):
+        if doc in relevant:
+            hits += 1
+            total += hits / i
+    return total / len(relevant) if relevant else 0.0
+
+
+def load_jsonl(path: str | Path, required: tuple[str, ...]) -> list[dict]:
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                missing = [k for k in required if k not in row]
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{line_no}: not JSON: {exc}") from exc
+            if missing:
+                raise ValueError(f"{path}:{line_no}: missing {', '.join(missing)}")
+            rows.append(row)
+    return rows
+
+
+def evaluate_statements(corpus_path: str | Path, queries_path: str | Path, k: int = 100,
+                        dense_weights: tuple[float, ...] | None = None) -> dict:
+    """MAP and nDCG@k of statement search over a throwaway index of a corpus file."""
+    import tempfile
+
+    from index.build import build_statement_index
+
+    corpus = load_jsonl(corpus_path, ("id", "text"))
+    queries = load_jsonl(queries_path, ("qid", "query", "relevant"))
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "statements.duckdb"
+        build_statement_index(corpus, db)
+        searcher = Searcher(db)
+        result: dict = {"n": len(queries), "corpus": len(corpus)}
+        for weight in dense_weights or (searcher.dense_weight,):
+            searcher.dense_weight = weight
+            aps, ndcgs = [], []
+            for q in queries:
+                ranked = [h.statement_id for h in searcher.rank_statement_ids(q["query"], limit=len(corpus))]
+                relevant = {str(r) for r in q["relevant"]}
+                aps.append(average_precision(ranked, relevant))
+                ndcgs.append(ndcg_at_k(ranked, {r: 1.0 for r in relevant}, k))
+            scores = {"map": round(sum(aps) / len(aps), 4), f"ndcg@{k}": round(sum(ndcgs) / len(ndcgs), 4)}
+            if dense_weights:
+                result[f"dense_weight={weight}"] = scores
+            else:
+                result.update(scores)
+        searcher.close()
+    return result

@@ -35,6 +35,10 @@ MIN_RELATIVE = 0.08  # passages under 8 % of the best one are noise, not engagem
 W_ANSWERS = 0.35
 W_BREADTH = 0.15
 RECENCY_HALF_LIFE_YEARS = 4.0
+# Members are ranked on words first; embeddings re-rank lightly. On the dev member
+# queries 0.1 is neutral (topic 0.907→0.909, summary 0.906→0.905) and more costs
+# (0.3: summary 0.897). See README "品質".
+MEMBER_DENSE_WEIGHT = 0.1
 
 
 @dataclass
@@ -65,13 +69,14 @@ def _recency(d: date | None, reference: date | None) -> float:
 
 
 def rank_members(
-    searcher: Searcher, cur: duckdb.DuckDBPyConnection, tokens: list[str], filters: Filters, limit: int, offset: int,
-    evidence: int,
+    searcher: Searcher, cur: duckdb.DuckDBPyConnection, text: str, tokens: list[str], filters: Filters, limit: int,
+    offset: int, evidence: int,
 ) -> list[MemberScore]:
-    own = searcher.score_passages(cur, tokens, filters, ("member",), CANDIDATE_PASSAGES)
-    if not own:
-        return []
-    answers = searcher.score_passages(cur, tokens, filters, ("executive",), CANDIDATE_PASSAGES)
+    with searcher.ranking(dense_weight=MEMBER_DENSE_WEIGHT):
+        own = searcher.hybrid_passages(cur, text, tokens, filters, ("member",), CANDIDATE_PASSAGES)
+        if not own:
+            return []
+        answers = searcher.hybrid_passages(cur, text, tokens, filters, ("executive",), CANDIDATE_PASSAGES)
     ids = [pid for pid, _ in own] + [pid for pid, _ in answers]
     meta = {
         row[0]: row[1:]

@@ -77,3 +77,17 @@ CREATE TABLE postings (
     tf INTEGER NOT NULL,
     weight DOUBLE NOT NULL
 );
+
+-- Policy topics (nlp/topics.yaml + user file) and how strongly each passage engages with them.
+CREATE TABLE topics (
+    topic_id VARCHAR PRIMARY KEY,
+    label VARCHAR NOT NULL,
+    parent VARCHAR,
+    description VARCHAR
+);
+
+CREATE TABLE passage_topics (
+    passage_id INTEGER NOT NULL,
+    topic_id VARCHAR NOT NULL,
+    score DOUBLE NOT NULL
+);

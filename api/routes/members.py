@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import FiltersDep, LimitDep, OffsetDep, QueryDep, SearcherDep, clean_text
+from api.deps import FiltersDep, QueryDep, SearcherDep, clean_text
+from api.pagination import Page20Dep, PageDep
 from api.schemas import Member, MemberHit, MemberSearch, MemberStatements, Statement
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
@@ -10,12 +11,13 @@ router = APIRouter(prefix="/v1/members", tags=["members"])
 
 @router.get("/search", response_model=MemberSearch, summary="課題に取り組む議員を探す")
 def search_members(
-    q: QueryDep, searcher: SearcherDep, filters: FiltersDep, limit: LimitDep = 10, offset: OffsetDep = 0,
+    q: QueryDep, searcher: SearcherDep, filters: FiltersDep, page: PageDep,
     evidence: int = Query(3, ge=0, le=10, description="議員ごとの根拠段落の数"),
 ) -> MemberSearch:
     """その課題について質問を重ねている議員を、スコアの内訳と根拠となる発言 (会議名・日付・出典URL) 付きで返します。"""
-    hits = searcher.search_members(q, limit=limit, offset=offset, filters=filters, evidence=evidence)
-    return MemberSearch(query=q, count=len(hits), offset=offset, data=[MemberHit.of(h) for h in hits])
+    hits = searcher.search_members(q, limit=page.limit, offset=page.offset, filters=filters, evidence=evidence)
+    return MemberSearch(query=q, count=len(hits), offset=page.offset, next_cursor=page.next_cursor(len(hits)),
+                        data=[MemberHit.of(h) for h in hits])
 
 
 @router.get("/{member_id}", response_model=Member, summary="議員の基本情報")
@@ -28,7 +30,7 @@ def read_member(member_id: str, searcher: SearcherDep) -> Member:
 
 @router.get("/{member_id}/statements", response_model=MemberStatements, summary="議員の発言 (抜粋)")
 def member_statements(
-    member_id: str, searcher: SearcherDep, filters: FiltersDep, limit: LimitDep = 20, offset: OffsetDep = 0,
+    member_id: str, searcher: SearcherDep, filters: FiltersDep, page: Page20Dep,
     q: str | None = Query(None, max_length=20_000, description="この語を含む発言に絞る"),
 ) -> MemberStatements:
     """議員本人の質問段落を新しい順 (q があれば一致順) に返します。出典URL付きの抜粋であり、全文集ではありません。"""
@@ -36,5 +38,6 @@ def member_statements(
         raise HTTPException(404, f"member {member_id!r} not found")
     if q is not None:
         q = clean_text(q, "q", 1000)
-    total, hits = searcher.member_statements(member_id, limit=limit, offset=offset, q=q, filters=filters)
-    return MemberStatements(member_id=member_id, total=total, offset=offset, data=[Statement.of(h) for h in hits])
+    total, hits = searcher.member_statements(member_id, limit=page.limit, offset=page.offset, q=q, filters=filters)
+    return MemberStatements(member_id=member_id, total=total, offset=page.offset,
+                            next_cursor=page.next_cursor(len(hits), total=total), data=[Statement.of(h) for h in hits])

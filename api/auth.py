@@ -1,0 +1,107 @@
+"""Who is calling, and may they: API keys and rate limits for every ``/v1/`` endpoint.
+
+* A key is sent as ``Authorization: Bearer gk_…`` or ``X-API-Key: gk_…``.
+* A key that was sent must be valid, in every mode: unknown or revoked → 403.
+* No key: allowed in demo mode (``GIKAI_DEMO_MODE``, default on: the web page and local use),
+  otherwise 401.
+* Then the caller's token bucket: per key (its own limit or ``GIKAI_RATE_LIMIT_PER_MINUTE``), or per
+  client IP for keyless demo traffic (``GIKAI_DEMO_RATE_LIMIT_PER_MINUTE``; local clients in
+  ``GIKAI_DEMO_RATE_LIMIT_EXEMPT`` are not limited); empty → 429 + Retry-After.
+
+``api_access`` is installed once, as an application-wide dependency (see ``api.main``), so a new
+``/v1/`` router is covered without doing anything; other paths (``/healthz``, the web page) pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.deps import SettingsDep
+from api.settings import Settings
+from api.state import ApiKey, StateDB
+
+bearer_scheme = HTTPBearer(
+    auto_error=False, scheme_name="APIキー (Bearer)",
+    description="`gikai keys create --name NAME` で発行したキー: `Authorization: Bearer gk_...`",
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key", auto_error=False, scheme_name="APIキー (X-API-Key)",
+    description="Bearer の代わりに `X-API-Key: gk_...` でも送れます",
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    key: ApiKey | None  # None: keyless demo traffic
+    client: str
+
+    @property
+    def key_id(self) -> int | None:
+        return self.key.id if self.key else None
+
+
+def get_state(settings: SettingsDep) -> StateDB:
+    return StateDB(settings.state_path)
+
+
+StateDep = Annotated[StateDB, Depends(get_state)]
+
+
+def authenticate(request: Request, settings: Settings, state: StateDB, token: str | None) -> Caller:
+    client = request.client.host if request.client else "unknown"
+    if token and token.strip():
+        key = state.key_by_secret(token.strip())
+        if key is None:
+            raise HTTPException(403, "API key is not valid")
+        if key.revoked:
+            raise HTTPException(403, f"API key {key.prefix}… has been revoked")
+        return Caller(key, client)
+    if settings.demo_mode:
+        return Caller(None, client)
+    raise HTTPException(401, "an API key is required: send `Authorization: Bearer gk_...` or `X-API-Key: gk_...`",
+                        headers={"WWW-Authenticate": "Bearer"})
+
+
+def rate_limit(request: Request, caller: Caller, settings: Settings) -> None:
+    if caller.key is not None:
+        identity = f"key:{caller.key.id}"
+        per_minute = caller.key.rate_limit_per_minute or settings.rate_limit_per_minute
+    elif caller.client in settings.demo_rate_limit_exempt:
+        return
+    else:
+        identity = f"ip:{caller.client}"
+        per_minute = settings.demo_rate_limit_per_minute
+    decision = request.app.state.rate_limiter.hit(identity, per_minute)
+    if not decision.allowed:
+        raise HTTPException(
+            429, f"rate limit of {per_minute:g} requests per minute exceeded; retry in {decision.retry_after} s",
+            headers={"Retry-After": str(decision.retry_after), "X-RateLimit-Limit": f"{per_minute:g}"},
+        )
+
+
+def api_access(
+    request: Request, settings: SettingsDep, state: StateDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
+    x_api_key: Annotated[str | None, Security(api_key_scheme)] = None,
+) -> None:
+    """Application-wide dependency: authenticate and rate-limit ``/v1/`` requests; other paths pass."""
+    if not request.url.path.startswith("/v1/"):
+        return
+    caller = authenticate(request, settings, state, (bearer.credentials if bearer else None) or x_api_key)
+    request.state.caller = caller
+    rate_limit(request, caller, settings)
+
+
+def current_caller(request: Request) -> Caller:
+    """The caller ``api_access`` admitted (for routes that act on the caller's own objects)."""
+    caller = getattr(request.state, "caller", None)
+    if caller is None:  # an app built without api_access: treat as keyless local use
+        raise HTTPException(401, "an API key is required")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]

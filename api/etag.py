@@ -1,0 +1,99 @@
+"""Conditional GET for the read endpoints: a weak ETag per (index build, request URL).
+
+A response only changes when ``gikai build`` swaps in a new index, so every successful
+``GET /v1/...`` carries ``ETag: W/"<sha256(build_info, full URL)>"``; a client that sends it back
+in ``If-None-Match`` gets ``304 Not Modified`` with no body until the next build.
+
+One ASGI middleware for every route (streaming exports included). Preconditions are evaluated
+on the response the request would get — after authentication, rate limits and validation, as
+RFC 9110 §13.2.1 requires — so a 401/403/404/422/429 is never turned into a 304. A 304 saves
+the transfer, not the query. Paths whose content is not a function of the index (saved
+searches, deliveries) are left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import anyio
+from starlette.datastructures import URL, Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from index.search import IndexNotFound
+
+PREFIX = "/v1/"
+EXCLUDED = ("/v1/saved-searches",)
+# Headers a 304 keeps (RFC 9110 §15.4.5) plus CORS: the body's own headers are dropped.
+_KEEP_ON_304 = {b"cache-control", b"content-location", b"date", b"etag", b"expires", b"vary"}
+
+
+def make_etag(build_id: str, url: str) -> str:
+    return 'W/"' + hashlib.sha256(f"{build_id}\n{url}".encode()).hexdigest()[:32] + '"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Weak comparison (RFC 9110 §13.1.2): ``W/"x"`` matches ``"x"``; ``*`` matches anything."""
+    if not if_none_match:
+        return False
+    ours = etag.removeprefix("W/")
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == ours:
+            return True
+    return False
+
+
+class ETagMiddleware:
+    def __init__(self, app: ASGIApp, excluded: tuple[str, ...] = EXCLUDED):
+        self.app = app
+        self.excluded = excluded
+        self._cached: tuple[tuple[int, int], str] | None = None
+
+    def _build_id(self, searcher) -> str | None:
+        try:
+            st = searcher.db_path.stat()
+        except (AttributeError, FileNotFoundError):
+            return None
+        identity = (st.st_ino, st.st_mtime_ns)
+        if self._cached is None or self._cached[0] != identity:
+            try:
+                info = searcher.build_info()
+            except IndexNotFound:
+                return None
+            build_id = "|".join(f"{k}={v}" for k, v in sorted(info.items()))  # built_at and what was built
+            self._cached = (identity, build_id)
+        return self._cached[1]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not path.startswith(PREFIX)
+                or path.startswith(self.excluded)):
+            await self.app(scope, receive, send)
+            return
+        searcher = getattr(scope["app"].state, "searcher", None)
+        build_id = await anyio.to_thread.run_sync(self._build_id, searcher)
+        if build_id is None:
+            await self.app(scope, receive, send)
+            return
+        etag = make_etag(build_id, str(URL(scope=scope)))
+        not_modified = etag_matches(Headers(scope=scope).get("if-none-match"), etag)
+        suppress = False
+
+        async def send_with_etag(message: Message) -> None:
+            nonlocal suppress
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"etag"]
+                headers.append((b"etag", etag.encode("latin-1")))
+                if not_modified:
+                    suppress = True
+                    kept = [(k, v) for k, v in headers
+                            if k.lower() in _KEEP_ON_304 or k.lower().startswith(b"access-control-")]
+                    await send({"type": "http.response.start", "status": 304, "headers": kept})
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    return
+                message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body" and suppress:
+                return  # the body of the 200 we replaced with a 304
+            await send(message)
+
+        await self.app(scope, receive, send_with_etag)

@@ -1,0 +1,75 @@
+"""From a company's description of its solution to members who care about that problem.
+
+A description ("病児保育のオンライン予約システム。LINEから予約できる") is longer
+and vaguer than a search query. We read the policy topics it names from the
+taxonomy, expand the query with those topics' seed terms, rank members with
+the same hybrid ranking as search, and explain each member by the topics their
+evidence shares with the description.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from index.members import MemberScore
+from index.search import Filters, Searcher
+from nlp.tokenizer import tokenize
+
+TOPIC_MIN = 0.3
+MAX_QUERY_TOPICS = 5
+
+
+@dataclass
+class TopicScore:
+    topic_id: str
+    label: str
+    score: float
+
+
+@dataclass
+class MatchedMember:
+    member: MemberScore
+    topics: list[TopicScore]
+    reason: str
+
+
+@dataclass
+class MatchOutcome:
+    topics: list[TopicScore]
+    members: list[MatchedMember]
+
+
+def _reason(member: MemberScore, topics: list[TopicScore]) -> str:
+    # Only topics the member's own evidence shows; otherwise say what is true: related words.
+    subject = "、".join(t.label for t in topics[:3]) or "説明に近い内容"
+    latest = max(member.evidence, key=lambda h: (h.date is not None, h.date), default=None)
+    text = f"{subject}について{member.meetings}回の会議で{member.matched_passages}件の発言"
+    if latest is not None:
+        text += f"（最新: {latest.date or '日付不明'}「{latest.meeting_title}」）"
+    if member.answers:
+        text += "。執行部の答弁を引き出している"
+    return text + "。"
+
+
+def match_members(searcher: Searcher, description: str, filters: Filters, limit: int = 10,
+                  offset: int = 0) -> MatchOutcome:
+    from nlp.topics import default_tagger
+
+    tagger = default_tagger()
+    found = [
+        TopicScore(tid, tagger.taxonomy.get(tid).label, round(score, 3))
+        for tid, score in tagger.topics_for_query(description)[:MAX_QUERY_TOPICS]
+        if score >= TOPIC_MIN
+    ]
+    tokens = tokenize(description)
+    for topic in found:
+        # The description names the need; the taxonomy knows how minutes phrase it.
+        for seed in tagger.taxonomy.get(topic.topic_id).seeds[:6]:
+            tokens.extend(tokenize(seed))
+    members = searcher.rank_members_for_tokens(description, tokens, filters, limit, offset)
+    outcome = []
+    for member in members:
+        evidence_topics = searcher.topics_of_passages([h.passage_id for h in member.evidence])
+        shared = [t for t in found if evidence_topics.get(t.topic_id, 0.0) >= TOPIC_MIN]
+        outcome.append(MatchedMember(member, shared, _reason(member, shared)))
+    return MatchOutcome(found, outcome)

@@ -1,0 +1,97 @@
+"""Topic-level views of the index: the taxonomy with counts, a member's topic profile,
+and the members most engaged with one topic.
+
+A passage *engages* with a topic when its tagger score is at least ENGAGED
+(a passage that only names the topic in a list scores lower, see nlp/topics.py).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from index.search import Filters, Searcher
+
+ENGAGED = 0.5
+
+
+def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[dict]:
+    rows = cur.execute(sql, params or {}).fetchall()
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
+def list_topics(searcher: Searcher) -> list[dict]:
+    cur = searcher.cursor()
+    try:
+        return _rows(
+            cur,
+            """SELECT t.topic_id, t.label, t.parent, t.description,
+                      count(DISTINCT pt.passage_id) FILTER (WHERE p.role_kind = 'member') AS member_passages,
+                      count(DISTINCT p.member_id) AS members
+               FROM topics t
+               LEFT JOIN passage_topics pt ON pt.topic_id = t.topic_id AND pt.score >= $engaged
+               LEFT JOIN passages p ON p.passage_id = pt.passage_id
+               GROUP BY ALL ORDER BY t.parent NULLS FIRST, t.topic_id""",
+            {"engaged": ENGAGED},
+        )
+    finally:
+        cur.close()
+
+
+def topic(searcher: Searcher, topic_id: str) -> dict | None:
+    cur = searcher.cursor()
+    try:
+        rows = _rows(cur, "SELECT * FROM topics WHERE topic_id = $id", {"id": topic_id})
+        return rows[0] if rows else None
+    finally:
+        cur.close()
+
+
+def member_topics(searcher: Searcher, member_id: str) -> list[dict]:
+    """Share of the member's own question passages per topic and year."""
+    cur = searcher.cursor()
+    try:
+        return _rows(
+            cur,
+            """WITH mine AS (
+                   SELECT passage_id, year(date) AS year FROM passages
+                   WHERE member_id = $id AND role_kind = 'member'),
+               totals AS (SELECT year, count(*) AS total FROM mine GROUP BY year)
+               SELECT t.topic_id, t.label, t.parent, m.year, count(*) AS passages,
+                      round(count(*) / any_value(tt.total), 4) AS share, round(avg(pt.score), 4) AS mean_score
+               FROM mine m JOIN passage_topics pt USING (passage_id) JOIN topics t USING (topic_id)
+               JOIN totals tt ON tt.year IS NOT DISTINCT FROM m.year
+               WHERE pt.score >= $engaged
+               GROUP BY t.topic_id, t.label, t.parent, m.year
+               ORDER BY m.year DESC NULLS LAST, passages DESC, t.topic_id""",
+            {"id": member_id, "engaged": ENGAGED},
+        )
+    finally:
+        cur.close()
+
+
+def topic_members(searcher: Searcher, topic_id: str, filters: Filters, limit: int, offset: int) -> list[dict]:
+    """Members ranked by how many of their questions engage with the topic (recent ones weigh more)."""
+    where, params = filters.sql()
+    cur = searcher.cursor()
+    try:
+        reference = cur.execute("SELECT max(date) FROM passages").fetchone()[0]
+        return _rows(
+            cur,
+            f"""SELECT p.member_id, mb.name, mb.assembly_code, a.name AS assembly_name,
+                       count(*) AS passages, count(DISTINCT p.meeting_id) AS meetings,
+                       round(sum(pt.score * pow(0.5, coalesce(date_diff('day', p.date, $ref::DATE), 0) / 1461.0)), 4)
+                           AS score,
+                       max(p.date) AS last_date,
+                       arg_max(p.statement_id, pt.score) AS top_statement_id
+                FROM passage_topics pt
+                JOIN passages p ON p.passage_id = pt.passage_id
+                JOIN members mb ON mb.member_id = p.member_id
+                JOIN assemblies a ON a.assembly_code = mb.assembly_code
+                WHERE pt.topic_id = $topic AND pt.score >= $engaged AND p.role_kind = 'member'
+                      {('AND ' + where) if where else ''}
+                GROUP BY ALL ORDER BY score DESC, p.member_id LIMIT $limit OFFSET $offset""",
+            {**params, "topic": topic_id, "engaged": ENGAGED, "ref": reference, "limit": limit, "offset": offset},
+        )
+    finally:
+        cur.close()

@@ -1,0 +1,28 @@
+def test_topics_list_has_hierarchy_and_counts(client):
+    body = client.get("/v1/topics").json()
+    assert body["count"] >= 60
+    by_id = {t["topic_id"]: t for t in body["data"]}
+    children = [t for t in body["data"] if t["parent"]]
+    assert children and all(t["parent"] in by_id for t in children)
+    sango = next(t for t in body["data"] if t["label"] == "産後ケア")
+    assert sango["member_passages"] > 0 and sango["members"] > 0
+
+
+def test_topic_members_ranked_with_engagement(client):
+    topics = client.get("/v1/topics").json()["data"]
+    taiki = next(t for t in topics if t["label"] == "待機児童")
+    r = client.get(f"/v1/topics/{taiki['topic_id']}/members", params={"limit": 5})
+    assert r.status_code == 200
+    data = r.json()["data"]
+    assert data and data[0]["passages"] >= 1
+    assert [m["score"] for m in data] == sorted((m["score" ] for m in data), reverse=True)
+    assert client.get("/v1/topics/no.such.topic/members").status_code == 404
+
+
+def test_member_topic_profile_by_year(client):
+    mid = client.get("/v1/members/search", params={"q": "産後ケア"}).json()["data"][0]["member_id"]
+    r = client.get(f"/v1/members/{mid}/topics")
+    assert r.status_code == 200
+    rows = r.json()["data"]
+    assert rows and all(0 < row["share"] <= 1 and row["year"] == 2020 for row in rows)
+    assert client.get("/v1/members/130001-000000000000/topics").status_code == 404

@@ -1,0 +1,331 @@
+"""The search page in a real headless Chromium against the real app over the demo index.
+
+Needs the Debian `chromium` package (/usr/bin/chromium) and the `playwright` Python package;
+`playwright install` is never run, the system browser is launched directly.
+Screenshots go to test-artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from api.main import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+TOKYO = "https://www.gikai.metro.tokyo.jp/"
+
+
+# ---------------------------------------------------------------- served files (no browser)
+
+def test_page_routes_serve_the_same_html(client):
+    home = client.get("/")
+    assert home.status_code == 200 and home.headers["content-type"].startswith("text/html")
+    assert '<html lang="ja">' in home.text and "/static/app.js" in home.text
+    for path in ("/members/130001-53df1e713ea1", "/assemblies/130001"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.text == home.text
+
+
+def test_static_files_and_traversal(client):
+    js = client.get("/static/app.js")
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+    assert client.get("/static/style.css").headers["content-type"].startswith("text/css")
+    missing = client.get("/static/nope.js")
+    assert missing.status_code == 404 and missing.json()["ok"] is False
+    assert client.get("/static/../main.py").status_code == 404
+    assert client.get("/static/%2e%2e/main.py").status_code == 404
+
+
+def test_page_routes_stay_out_of_the_api_schema(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/" not in paths and not any(p.startswith(("/static", "/members/", "/assemblies/")) for p in paths)
+
+
+# ---------------------------------------------------------------- browser
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo_db):
+    import uvicorn
+
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(demo_db), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is absent: `apt-get install -y chromium` to run the browser tests")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="`pip install playwright` to run the browser tests")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _new_page(browser, server):
+    context = browser.new_context(base_url=server, locale="ja-JP", viewport={"width": 1280, "height": 900},
+                                  accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    return context, pg, errors
+
+
+def _openapi_with(server: str, match: bool) -> dict:
+    import httpx
+
+    spec = httpx.get(f"{server}/openapi.json").json()
+    if match:
+        spec["paths"]["/v1/match"] = {"post": {"summary": "match"}}
+    else:
+        spec["paths"].pop("/v1/match", None)
+    return spec
+
+
+@pytest.fixture
+def page(browser, server):
+    """The page as it works before POST /v1/match exists: openapi.json without it, so GET /v1/members/search."""
+    context, pg, errors = _new_page(browser, server)
+    spec = _openapi_with(server, match=False)
+    pg.route("**/openapi.json", lambda route: route.fulfill(json=spec))
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def live_page(browser, server):
+    """The page against the app exactly as served (POST /v1/match used if the app has it)."""
+    context, pg, errors = _new_page(browser, server)
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def _expect(locator):
+    from playwright.sync_api import expect
+
+    return expect(locator)
+
+
+def _search(page, text: str) -> None:
+    page.goto("/")
+    page.get_by_label("解決策・ニーズ").fill(text)
+    page.get_by_role("button", name="議員を探す").click()
+
+
+@pytest.mark.slow
+def test_search_shows_member_cards_with_evidence(page):
+    _search(page, "産後ケア")
+    cards = page.locator("#member-list > li.card")
+    cards.first.wait_for()
+    assert cards.count() >= 2
+    assert "q=" in page.url and parse_qs(urlparse(page.url).query)["q"] == ["産後ケア"]
+    first = cards.first
+    assert first.locator(".member-name a").inner_text().strip()
+    assert "東京都議会" in first.locator(".member-sub").inner_text()
+    quotes = first.locator(".evidence > li > blockquote")
+    assert 1 <= quotes.count() <= 3 and "産後" in quotes.first.inner_text()
+    assert first.locator(".evidence mark").first.inner_text() == "産後ケア"
+    link = first.locator(".evidence a.source").first
+    assert link.get_attribute("href").startswith(TOKYO + "record/")
+    assert link.get_attribute("target") == "_blank" and link.get_attribute("rel") == "noopener"
+    assert "令和二年" in link.inner_text()
+    assert first.locator(".answer-label").first.inner_text().startswith("執行部の答弁")
+    bar = first.locator(".scorebar")
+    assert "相対スコア 100%" in bar.get_attribute("aria-label") and "本人の質問" in bar.get_attribute("aria-label")
+    assert "本人の質問" in first.locator(".legend").inner_text()
+    page.screenshot(path=ARTIFACTS / "search-sango-care.png", full_page=True)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.evaluate("document.querySelector('#member-list').scrollIntoView()")
+    page.screenshot(path=ARTIFACTS / "search-sango-care-phone.png")
+
+
+@pytest.mark.slow
+def test_member_page_shows_timeline_chart_and_more(page):
+    _search(page, "産後ケア")
+    name_link = page.locator("#member-list .member-name a").first
+    name = name_link.inner_text().strip()
+    name_link.click()
+    page.wait_for_url("**/members/**")
+    _expect(page.locator("#member-name")).to_have_text(name)
+    assert "東京都議会" in page.locator("#member-info").inner_text()
+    items = page.locator("#member-timeline .tl-item")
+    items.first.wait_for()
+    assert items.count() == 20
+    assert page.locator("#member-timeline .tl-date").first.inner_text().startswith("2020年")
+    assert page.locator("#member-timeline a.source").first.get_attribute("href").startswith(TOKYO)
+    _expect(page.locator("#member-topic-list")).to_contain_text("産後")
+    page.locator("#member-chart svg rect.bar").first.wait_for()
+    assert "件" in page.locator("#member-chart svg").get_attribute("aria-label")
+    more = page.get_by_role("button", name="もっと見る")
+    more.click()
+    page.wait_for_function("document.querySelectorAll('#member-timeline .tl-item').length > 20")
+    page.screenshot(path=ARTIFACTS / "member.png", full_page=True)
+
+    page.go_back()
+    page.locator("#member-list > li.card").first.wait_for()
+    assert page.get_by_label("解決策・ニーズ").input_value() == "産後ケア"
+
+
+@pytest.mark.slow
+def test_unknown_member_page_shows_the_api_error(page):
+    page.goto("/members/130001-000000000000")
+    page.get_by_role("alert").get_by_text("member '130001-000000000000' not found").wait_for()
+    assert page.locator("#member-body").is_hidden()
+
+
+@pytest.mark.slow
+def test_csv_download_of_the_member_list(page):
+    _search(page, "産後ケア")
+    page.locator("#member-list > li.card").first.wait_for()
+    first_name = page.locator("#member-list .member-name a").first.inner_text().strip()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="CSV をダウンロード").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".csv") and "産後ケア" in download.suggested_filename
+    raw = Path(download.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["順位", "議員", "議会", "スコア", "根拠(会議・日付・URL)"]
+    rank, member, assembly, score, evidence = rows[1]
+    assert (rank, member, assembly) == ("1", first_name, "東京都議会")
+    assert float(score) > 0
+    assert "令和二年東京都議会会議録" in evidence and "2020-" in evidence and TOKYO in evidence
+    assert len(rows) == page.locator("#member-list > li.card").count() + 1
+
+
+@pytest.mark.slow
+def test_empty_result_message(page):
+    _search(page, "ｘｙｚｚｙ　ｑｗｆｐ")
+    status = page.locator("#search-status")
+    status.get_by_text("該当する発言が見つかりませんでした").wait_for()
+    assert "ヒント" in status.inner_text()
+    assert page.locator("#results").is_hidden()
+    page.screenshot(path=ARTIFACTS / "search-empty.png")
+
+
+@pytest.mark.slow
+def test_api_error_message_is_shown(page):
+    _search(page, "あ" * 1001)
+    alert = page.get_by_role("alert")
+    alert.get_by_text("q: 1001 characters; at most 1000 are accepted").wait_for()
+    assert "422" in alert.inner_text() and "1000字以内" in alert.inner_text()
+    assert page.locator("#q-count.over").is_visible()
+    assert page.get_by_role("button", name="議員を探す").is_enabled()
+    page.screenshot(path=ARTIFACTS / "search-error.png")
+
+
+@pytest.mark.slow
+def test_keyboard_only_search(page):
+    page.goto("/")
+    page.get_by_label("解決策・ニーズ").focus()
+    page.keyboard.type("待機児童")
+    page.keyboard.press("Control+Enter")
+    page.locator("#member-list > li.card").first.wait_for()
+    assert page.evaluate("document.activeElement.id") == "results-title"
+
+
+@pytest.mark.slow
+def test_assembly_page_groups_questions_and_answers(page):
+    page.goto("/assemblies/130001?q=産後ケア")
+    page.locator("#assembly-members .quote").first.wait_for()
+    _expect(page.locator("#assembly-name")).to_have_text("東京都議会")
+    assert "産後" in page.locator("#assembly-members").inner_text()
+    assert page.locator("#assembly-exec .quote").count() >= 1
+    assert "局長" in page.locator("#assembly-exec").inner_text() or "知事" in page.locator("#assembly-exec").inner_text()
+    page.locator("#assembly-members a.speaker").first.click()
+    page.wait_for_url("**/members/**")
+    page.locator("#member-timeline .tl-item").first.wait_for()
+    page.go_back()
+    page.locator("#assembly-members .quote").first.wait_for()
+    page.screenshot(path=ARTIFACTS / "assembly.png", full_page=True)
+
+
+@pytest.mark.slow
+def test_posts_to_match_once_openapi_lists_it(browser, server):
+    """Once openapi.json lists POST /v1/match the page sends the description there (here answered by a stub)."""
+    import httpx
+
+    context, page, errors = _new_page(browser, server)
+    spec = _openapi_with(server, match=True)
+    posted: list[dict] = []
+
+    def match(route):
+        body = json.loads(route.request.post_data)
+        posted.append(body)
+        r = httpx.get(f"{server}/v1/members/search", params={"q": "病児保育", "assembly": body.get("assemblies")})
+        shaped = r.json()
+        shaped["topics"] = [{"topic_id": "childcare.sick-child", "label": "病児保育", "score": 0.9}]
+        for m in shaped["data"]:
+            m["matched_topics"], m["reason"] = shaped["topics"], "病児保育について質問している。"
+        route.fulfill(json=shaped)
+
+    page.route("**/openapi.json", lambda route: route.fulfill(json=spec))
+    page.route("**/v1/match", match)
+    page.goto("/")
+    page.locator("#assembly").select_option("130001")
+    description = "病児保育のオンライン予約システム。空き状況を確認でき、LINEから予約できる"
+    page.get_by_label("解決策・ニーズ").fill(description)
+    page.get_by_role("button", name="議員を探す").click()
+    page.locator("#member-list > li.card").first.wait_for()
+    assert posted == [{"description": description, "assemblies": ["130001"], "limit": 20}]
+    assert "病児保育" in page.locator("#result-topics").inner_text()
+    assert page.locator("#member-list .reason").first.inner_text() == "病児保育について質問している。"
+    assert "/ 2000字" in page.locator("#q-count").inner_text()
+    page.evaluate("document.querySelector('#results').scrollIntoView()")
+    page.screenshot(path=ARTIFACTS / "search-match-description.png")
+    context.close()
+    assert not errors
+
+
+@pytest.mark.slow
+def test_live_app_search_and_error(live_page, server):
+    """Whatever the app serves today (GET search, or POST /v1/match once it exists): cards, sources, API errors."""
+    import httpx
+
+    has_match = "/v1/match" in httpx.get(f"{server}/openapi.json").json()["paths"]
+    _search(live_page, "産後ケア")
+    live_page.locator("#member-list > li.card, #search-status.error").first.wait_for()
+    assert not live_page.locator("#search-status.error").count(), live_page.locator("#search-status").inner_text()
+    assert live_page.locator("#member-list a.source").first.get_attribute("href").startswith(TOKYO)
+    too_long = "あ" * (2001 if has_match else 1001)
+    if has_match:
+        expected = httpx.post(f"{server}/v1/match", json={"description": too_long}).json()["error"]
+    else:
+        expected = httpx.get(f"{server}/v1/members/search", params={"q": too_long}).json()["error"]
+    _search(live_page, too_long)
+    live_page.get_by_role("alert").get_by_text(expected).wait_for()

@@ -1,0 +1,277 @@
+"""Policy topic taxonomy and tagger, on sentences from real minutes.
+
+Passages marked 東京都議会 2020 are copied from data/demo/tokyo-2020/proceedings-2020.json
+(speech split with nlp.passages); the 病児保育 sentence is from the 函館市議会 fixture
+(tests/fixtures/discussnet-ssp/saas/minute.json): the 2020 Tokyo plenary never says 病児保育.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.tokenizer import tokenize
+from nlp.topics import TaxonomyError, TopicTagger, combine, enumeration_items, heading_lines, load_taxonomy
+
+# 東京都議会 2020/2/28 森澤恭子 (passage 6): a question about 産後ケア.
+POSTPARTUM = """まず、産後ケアについて伺います。
+子育ての不安や心身の不安定さにより、出産直後の女性の約八割が産後鬱状態あるいは予備軍となり、約五割が虐待の一歩手前であったという調査もあります。その割合を少しでも減らすために、体を回復させながら、なれない子育てをサポートしていく産後ケアは非常に重要です。特に、核家族などにより親に頼れない夫婦の多い東京においては、実家にかわる機能を担う宿泊型の産後ケアの必要性が高いと考えます。
+一方で、宿泊型産後ケア施設でお話を伺うと、二十四時間体制で助産師など専門職を配置し丁寧なケアを行っていくためには、産後ケア事業のみで運営費を賄うのは難しいということでした。
+昨年、改正母子保健法が成立し、来年度から産後ケア施設の創設費については国が支援する方向が示されていますが、質の高い産後ケアサービスを提供するには支援が十分でないと危惧するところです。
+今後、質の高い産後ケア事業をより一層広げていくためには、事業者への財政的支援も必要であると考えますが、まずは、区市町村における産後ケアについて、その手法ごとの効果や課題を把握し、より一層適切な支援を講じるべきです。"""
+
+# 東京都議会 2020/2/27 和泉なおみ (passages 11-12): 待機児童ゼロ.
+WAITING_LIST = """知事は、戦略ビジョンのトップに子供への支援を掲げています。これまで認可保育園の増設は前進しました。しかし、今回の施政方針表明に待機児童ゼロの言葉がありませんでした。しかも、認可保育園などの保育サービス整備目標を、これまでの年間二万一千人分から、次期計画案では一万四千人分に引き下げています。
+我が党の調査では、二月二十六日現在、都内十二区十七市四町村だけでも、認可保育園入園の一次選考不承諾の子供は約一万四千六百人もいます。
+知事は、ことし三月までに待機児童ゼロを実現すると約束していました。この約束を棚上げするのですか。待機児童ゼロをいつまでに、どのようにして実現するのですか。"""
+
+# 函館市議会 市政執行方針 (fixture): one sentence about 病児保育.
+SICK_CHILD = (
+    "このほか、病気で自宅保育が困難な児童の一時保育を行う病児保育事業については、民間事業所の閉所により"
+    "休止していましたが、市立函館病院の保育施設内において再開し、安心して子育てできる環境の充実を図ってまいります。"
+)
+
+# 東京都議会 2020/3/27 曽根はじめ: 福祉、子育て、教育、防災 only named in a list.
+LIST_MENTION = (
+    "我が党は、予算の一・七％を組み替えるだけで、国民健康保険料、保険税やシルバーパスの負担軽減、"
+    "認可保育園や特別養護老人ホーム増設を初め、八十項目に及ぶ福祉、子育て、教育、防災などの都民要求の実現が"
+    "できることを示した予算組み替え提案を行いました。この方向こそ、都民の願いに応えるものだと確信するものです。"
+)
+
+# 東京都議会 2020/6/2 荒木ちはる (passage 25): the build prefixes the heading of an earlier question.
+STALE_HEADING = """待機児童について伺います。
+都内には、七十五万人もの大学生がいます。我が会派が五月に実施をした大学生への緊急調査では、八割もの学生が経済的不安を抱え、九割の学生が将来や就職への不安を抱えていることがわかり、小池都知事に対しまして、直接大学生に関する緊急要望をいたしました。
+こうした状況に対し、大学生を対象に非常勤職員として、最大六百人を採用する緊急雇用対策を都が発表したことは評価をいたしますが、その規模は十分ではありません。
+また、学生時代のアルバイトは、単に収入を得るだけでなく、社会の一員として働くという学業では得られない貴重な経験を培うとともに、将来の職業選択の一助となるものです。
+現在、経済的にも厳しい状況にある大学生に対し、新たなアルバイト先の確保に向けて、都としてさらなる支援を行うべきと考えますが、知事の見解を伺います。"""
+
+# The brief's own example of naming without engaging.
+SHORT_LIST = "人口減少と高齢化が進む中、子育て、介護、防災、DXなど様々な課題に全力で取り組んでまいります。"
+
+REQUIRED_PARENTS = {
+    "子育て", "教育", "福祉・介護", "医療・保健", "防災・安全", "まちづくり・住宅", "交通", "環境・ごみ",
+    "産業・観光・雇用", "行政DX", "行財政改革", "公共施設マネジメント", "共生社会(男女・多文化・障害)", "農林水産",
+    "スポーツ・文化",
+}  # fmt: skip
+REQUIRED_CHILDREN = {
+    "病児保育", "産後ケア", "待機児童", "医療的ケア児", "ヤングケアラー", "児童虐待", "学童保育", "子どもの貧困",
+    "不登校", "いじめ", "教員の働き方", "GIGAスクール/ICT教育", "特別支援教育", "認知症", "介護人材", "地域包括ケア",
+    "障害福祉", "生活困窮者支援", "ひきこもり", "ワクチン接種", "感染症対策", "がん検診", "自殺対策", "受動喫煙",
+    "地震・耐震化", "水害・治水", "避難所", "防犯", "空き家", "再開発", "公共交通", "地域交通・コミュニティバス",
+    "自転車", "脱炭素・再エネ", "ごみ減量・リサイクル", "食品ロス", "中小企業支援", "商店街", "観光振興", "就労支援",
+    "電子申請・オンライン手続", "オンライン予約", "LINE活用", "窓口DX", "キャッシュレス", "マイナンバー",
+    "AI・チャットボット", "オープンデータ", "行政評価・事業見直し", "職員定数・人件費", "公共施設の再編",
+    "指定管理・PFI", "男女共同参画", "多文化共生", "ふるさと納税",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def taxonomy():
+    return load_taxonomy()
+
+
+@pytest.fixture(scope="module")
+def tagger(taxonomy):
+    return TopicTagger(taxonomy)
+
+
+# ── taxonomy ──────────────────────────────────────────────────────────────────────────────
+
+
+def test_bundled_taxonomy_is_a_valid_two_level_tree(taxonomy):
+    assert len(taxonomy) >= 60
+    ids = [t.id for t in taxonomy]
+    assert len(ids) == len(set(ids))
+    for topic in taxonomy:
+        if topic.parent is not None:
+            assert topic.parent in taxonomy
+            assert taxonomy[topic.parent].parent is None
+            assert topic.id.startswith(topic.parent + ".")
+        assert topic.seeds and topic.description
+    assert {t.label for t in taxonomy.parents()} >= REQUIRED_PARENTS
+    assert {t.label for t in taxonomy if t.parent} >= REQUIRED_CHILDREN
+    assert [t.id for t in taxonomy.flatten()].count("childcare") == 1
+    assert "childcare.sick_child" in {t.id for t in taxonomy.children("childcare")}
+
+
+def test_every_bundled_seed_becomes_a_search_key(tagger):
+    assert tagger.unmatched_seeds == []
+
+
+def test_user_file_overrides_and_adds_topics(tmp_path):
+    user = tmp_path / "topics.yaml"
+    user.write_text(
+        """version: 1
+topics:
+  - id: childcare.sick_child
+    label: 病児・病後児保育
+    parent: childcare
+    description: 上書きした説明
+    seeds: [病児保育, 病児保育室]
+  - id: dx.reservation_app
+    label: 予約アプリ
+    parent: dx
+    description: 施設予約アプリ
+    seeds: [予約アプリ]
+""",
+        encoding="utf-8",
+    )
+    base = load_taxonomy()
+    merged = load_taxonomy(user_file=user)
+    assert len(merged) == len(base) + 1
+    assert merged["childcare.sick_child"].label == "病児・病後児保育"
+    assert merged["childcare.sick_child"].seeds == ["病児保育", "病児保育室"]
+    assert merged["dx.reservation_app"].parent == "dx"
+    assert [t.id for t in merged][: len(base)] == [t.id for t in base]  # an override keeps its place
+    assert "dx.reservation_app" in dict(TopicTagger(merged).topics_for_query("予約アプリを導入"))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "topics:\n  - {id: welfare.pets, label: ペット, parent: animals, description: 動物, seeds: [ペット]}\n",
+            "topic 'welfare.pets' has unknown parent 'animals'",
+        ),
+        (
+            "topics:\n  - {id: welfare.pets, label: ペット, parent: welfare.dementia, description: 動物, seeds: [犬]}\n",
+            "topic 'welfare.pets' has parent 'welfare.dementia', which is itself a child",
+        ),
+        (
+            "topics:\n  - {id: welfare.pets, label: ペット, parent: welfare, description: 動物}\n",
+            "topic 'welfare.pets'",
+        ),
+        ("topics:\n  - {id: Bad Id, label: x, parent: null, description: x, seeds: [x]}\n", "topic 'Bad Id'"),
+        ("topics: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_user_file_error_names_file_and_topic(tmp_path, body, message):
+    user = tmp_path / "mine.yaml"
+    user.write_text(body, encoding="utf-8")
+    with pytest.raises(TaxonomyError) as err:
+        load_taxonomy(user_file=user)
+    assert str(user) in str(err.value)
+    assert message in str(err.value)
+
+
+# ── passages ──────────────────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        (POSTPARTUM, "childcare.postpartum"),
+        (WAITING_LIST, "childcare.waiting_list"),
+        (SICK_CHILD, "childcare.sick_child"),
+    ],
+    ids=["産後ケア", "待機児童", "病児保育"],
+)
+def test_passage_about_a_topic_scores_high(tagger, text, topic):
+    scores = tagger.score_tokens(tokenize(text), text)
+    assert scores[topic] > 0.7
+    best_child = max((t for t in scores if "." in t), key=scores.get)
+    assert best_child == topic
+    assert scores["childcare"] >= scores[topic]  # parent = max(children, own)
+
+
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        (LIST_MENTION, ["education", "safety"]),
+        (SHORT_LIST, ["childcare", "welfare", "safety", "dx"]),
+        (
+            "第百十号議案　東京都病児保育条例の一部を改正する条例\n第百十一号議案　東京都防災対策条例",
+            ["childcare.sick_child"],
+        ),
+        (STALE_HEADING, ["childcare.waiting_list"]),
+    ],
+    ids=["list-in-speech", "short-list", "agenda", "stale-heading"],
+)
+def test_naming_a_topic_is_not_engaging_with_it(tagger, text, topics):
+    scores = tagger.score_text(text)
+    for topic in topics:
+        assert scores.get(topic, 0.0) < 0.3, topic
+
+
+def test_list_mention_low_while_paragraph_high(tagger):
+    assert tagger.score_text(SHORT_LIST).get("childcare", 0.0) < 0.3
+    assert tagger.score_text(POSTPARTUM)["childcare"] > 0.6
+    # The same 曽根 passage does engage with what it argues for (認可保育園, 特別養護老人ホーム).
+    assert tagger.score_text(LIST_MENTION)["welfare.elderly_facilities"] > 0.6
+
+
+def test_one_mention_in_a_long_passage_is_damped(tagger):
+    body = POSTPARTUM.split("\n", 1)[1]  # the 産後ケア paragraphs without their heading
+    once = body.replace("核家族などにより", "待機児童の問題に加え、核家族などにより", 1)
+    assert 0.0 < tagger.score_text(once)["childcare.waiting_list"] < 0.5
+    assert tagger.score_text(once)["childcare.postpartum"] > 0.9
+
+
+def test_exclude_phrase_cancels_the_seed_it_contains(tagger):
+    scores = tagger.score_text("高齢者虐待の防止に向けて、介護施設の職員研修を充実すべきです。")
+    assert "childcare.abuse" not in scores
+    assert scores["welfare.elderly_facilities"] > 0.6
+    assert (
+        tagger.score_text("児童虐待の防止に向けて、児童相談所の体制を強化すべきです。")["childcare.abuse"]
+        > 0.6
+    )
+
+
+def test_nested_seeds_count_one_occurrence_once(tagger):
+    evidence = tagger.explain("新型コロナウイルス感染症", "health.infection")
+    assert sum(evidence.seeds.values()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        (LIST_MENTION, ["福祉", "子育て", "教育", "防災"]),
+        ("知事は、長寿を強調しながら、特別養護老人ホーム、介護老人保健施設、認知症グループホームなどの整備費等を減額", ["特別養護老人ホーム", "介護老人保健施設", "認知症グループホーム"]),
+        ("医療・介護・福祉の連携を進める。", ["医療", "介護", "福祉"]),
+        ("子育て支援、女性活躍について伺います。", []),
+        ("一方、昨年、都は、待機児童対策を進めました。", []),
+        ("ライフ・ワーク・バランスの推進", []),
+    ],
+)  # fmt: skip
+def test_enumeration_items(text, items):
+    assert [i for i in enumeration_items(text) if i in items or items == []] == items
+
+
+def test_heading_lines():
+    assert heading_lines(STALE_HEADING) == ["待機児童について伺います。"]
+    assert heading_lines(SICK_CHILD) == []
+
+
+def test_tagging_uses_the_build_tokens(tagger):
+    # Same tokens as the build computes for heading + "\n" + text: scores are a pure function of them.
+    text = "次に、待機児童対策についてお伺いいたします。\n" + WAITING_LIST
+    assert tagger.score_tokens(tokenize(text), text) == tagger.score_text(text)
+    assert all(0.0 <= s <= 1.0 for s in tagger.score_text(text).values())
+
+
+# ── queries ───────────────────────────────────────────────────────────────────────────────
+
+
+def test_topics_for_solution_description(tagger):
+    ranked = tagger.topics_for_query(
+        "病児保育のオンライン予約システム。空き状況を確認でき、LINEから予約できる"
+    )
+    assert {t for t, _ in ranked[:3]} == {"childcare.sick_child", "dx.online_booking", "dx.line"}
+    assert all(0.0 < s <= 1.0 for _, s in ranked)
+    with_parents = dict(tagger.topics_for_query("病児保育のオンライン予約システム", include_parents=True))
+    assert with_parents["dx"] == with_parents["dx.online_booking"]
+    assert with_parents["childcare"] == with_parents["childcare.sick_child"]
+
+
+def test_query_hitting_only_a_parent_returns_the_parent(tagger):
+    assert tagger.topics_for_query("子育て世帯の負担を減らす")[0][0] == "childcare"
+
+
+def test_combine_blends_and_keeps_parent_max(taxonomy):
+    lexical = {"childcare.sick_child": 0.8, "childcare": 0.8}
+    dense = {"childcare.postpartum": 1.0}
+    out = combine(lexical, dense, 0.5, taxonomy)
+    assert out["childcare.sick_child"] == pytest.approx(0.4)
+    assert out["childcare.postpartum"] == pytest.approx(0.5)
+    assert out["childcare"] == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        combine(lexical, dense, 1.5)
