@@ -19,12 +19,13 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from crawlers.rawstore import RawStore
 from crawlers.records import MeetingRecord
 from index.bm25 import EPSILON, K1, B
-from index.dense import write_embeddings
+from index.dense import encode_passages, write_embeddings
 from nlp.names import name_key
 from nlp.passages import answered_member, clean_speech_text, is_roll_call, split_passages
 from nlp.speaker import Speaker, parse_speaker
@@ -96,26 +97,69 @@ def _resolve_surnames(full: dict[str, dict[str, str]], surnames: dict[str, set[s
     return resolved
 
 
-def _tokenize_batch(texts: list[str]) -> list[list[str]]:
+_WORKER_MODELS: dict[str, object] = {}
+
+
+def _worker_embedder(model_spec: str):
+    if model_spec not in _WORKER_MODELS:
+        _WORKER_MODELS[model_spec] = _load_embedder(model_spec)
+    return _WORKER_MODELS[model_spec]
+
+
+@dataclass
+class Analysis:
+    """What the expensive per-passage stages made: search tokens, topic scores, vectors."""
+
+    tokens: list[list[str]]
+    topics: list[dict[str, float]]
+    vectors: np.ndarray | None
+
+
+def _analyze_batch(job: tuple[list[str], bool, str | None]) -> Analysis:
+    # One worker does all per-passage work on the same tokens: Sudachi runs once per passage.
+    texts, with_topics, static_model = job
     from nlp.tokenizer import tokenize
 
-    return [tokenize(t) for t in texts]
+    tokens = [tokenize(t) for t in texts]
+    topics: list[dict[str, float]] = []
+    if with_topics:
+        from nlp.topics import default_tagger
+
+        tagger = default_tagger()
+        topics = [
+            {tid: round(sc, 4) for tid, sc in tagger.score_tokens(tok, text).items() if sc >= TOPIC_LINK_MIN}
+            for tok, text in zip(tokens, texts, strict=True)
+        ]
+    vectors = _worker_embedder(static_model).encode_pretokenized(tokens) if static_model else None
+    return Analysis(tokens, topics, vectors)
 
 
-def tokenize_all(texts: list[str], workers: int, progress: Callable[[int], None] | None = None) -> list[list[str]]:
-    batches = [texts[i : i + TOKENIZE_BATCH] for i in range(0, len(texts), TOKENIZE_BATCH)]
-    out: list[list[str]] = []
-    if workers <= 1 or len(batches) <= 1:
-        for batch in batches:
-            out.extend(_tokenize_batch(batch))
+def analyze_all(
+    texts: list[str], workers: int, *, with_topics: bool = True, static_model: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Analysis:
+    """Tokenize (and tag, and embed with a static model) every passage, in parallel batches."""
+    jobs = [(texts[i : i + TOKENIZE_BATCH], with_topics, static_model) for i in range(0, len(texts), TOKENIZE_BATCH)]
+    out = Analysis([], [], None)
+    vectors = []
+    results = map(_analyze_batch, jobs) if workers <= 1 or len(jobs) <= 1 else None
+    pool = None
+    if results is None:
+        pool = ProcessPoolExecutor(max_workers=workers)
+        results = pool.map(_analyze_batch, jobs)
+    try:
+        for job, result in zip(jobs, results, strict=True):
+            out.tokens.extend(result.tokens)
+            out.topics.extend(result.topics)
+            if result.vectors is not None:
+                vectors.append(result.vectors)
             if progress:
-                progress(len(batch))
-        return out
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for batch, result in zip(batches, pool.map(_tokenize_batch, batches), strict=True):
-            out.extend(result)
-            if progress:
-                progress(len(batch))
+                progress(len(job[0]))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    if vectors:
+        out.vectors = np.concatenate(vectors)
     return out
 
 
@@ -254,7 +298,9 @@ def build_index(
                 )
 
     texts = [(p["heading"] + "\n" if p["heading"] else "") + p["text"] for p in passage_rows]
-    tokens = _tokenize_with_progress(texts, workers, progress)
+    static = embedding_model if embedder is not None and embedder.pretokenize else None
+    analysis = _analyze_with_progress(texts, workers, static, progress)
+    tokens = analysis.tokens
     for row, toks in zip(passage_rows, tokens, strict=True):
         row["n_tokens"] = len(toks)
 
@@ -268,9 +314,10 @@ def build_index(
         _insert(con, "members", [_member_row(mid, acc) for mid, acc in members.items()])
         _insert(con, "speeches", speech_rows)
         summary.terms, summary.postings = _write_passages(con, passage_rows, tokens)
-        summary.topic_links = _write_topics(con, passage_rows, texts, tokens)
+        summary.topic_links = _write_topics(con, passage_rows, analysis.topics)
         if embedder is not None:
-            write_embeddings(con, embedder, [p["passage_id"] for p in passage_rows], texts, embedding_model)
+            vectors = analysis.vectors if analysis.vectors is not None else encode_passages(embedder, texts)
+            write_embeddings(con, vectors, [p["passage_id"] for p in passage_rows], embedding_model)
             summary.embedding_model = embedder.name
         summary.passages = len(passage_rows)
         summary.members = len(members)
@@ -293,14 +340,14 @@ def build_index(
     return summary
 
 
-def _tokenize_with_progress(texts: list[str], workers: int, progress: bool) -> list[list[str]]:
+def _analyze_with_progress(texts: list[str], workers: int, static_model: str | None, progress: bool) -> Analysis:
     if not progress:
-        return tokenize_all(texts, workers)
+        return analyze_all(texts, workers, static_model=static_model)
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
-        task = bar.add_task("tokenizing passages", total=len(texts))
-        return tokenize_all(texts, workers, lambda n: bar.advance(task, n))
+        task = bar.add_task("analysing passages", total=len(texts))
+        return analyze_all(texts, workers, static_model=static_model, progress=lambda n: bar.advance(task, n))
 
 
 def _member_row(mid: str, acc: _MemberAcc) -> dict:
@@ -356,16 +403,20 @@ def build_statement_index(statements: list[dict], db_path: str | os.PathLike[str
         }
         for i, st in enumerate(statements)
     ]
-    tokens = tokenize_all([r["text"] for r in rows], workers or os.cpu_count() or 1)
+    embedder = _load_embedder(embedding_model)
+    static = embedding_model if embedder is not None and embedder.pretokenize else None
+    texts = [r["text"] for r in rows]
+    analysis = analyze_all(texts, workers or os.cpu_count() or 1, with_topics=False, static_model=static)
+    tokens = analysis.tokens
     for row, toks in zip(rows, tokens, strict=True):
         row["n_tokens"] = len(toks)
     con = duckdb.connect(str(db_path))
     try:
         con.execute(resources.files("index").joinpath("schema.sql").read_text(encoding="utf-8"))
         _write_passages(con, rows, tokens)
-        embedder = _load_embedder(embedding_model)
         if embedder is not None:
-            write_embeddings(con, embedder, [r["passage_id"] for r in rows], [r["text"] for r in rows], embedding_model)
+            vectors = analysis.vectors if analysis.vectors is not None else encode_passages(embedder, texts)
+            write_embeddings(con, vectors, [r["passage_id"] for r in rows], embedding_model)
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -448,22 +499,19 @@ def _load_embedder(name: str | None):
     return Embedder.load(None if name == DEFAULT_MODEL else name)
 
 
-def _write_topics(con: duckdb.DuckDBPyConnection, passages: list[dict], texts: list[str],
-                  tokens: list[list[str]]) -> int:
+def _write_topics(con: duckdb.DuckDBPyConnection, passages: list[dict], topics: list[dict[str, float]]) -> int:
     from nlp.topics import default_tagger
 
-    tagger = default_tagger()
     _insert(con, "topics", [
         {"topic_id": t.id, "label": t.label, "parent": t.parent, "description": t.description}
-        for t in tagger.taxonomy.flatten()
+        for t in default_tagger().taxonomy.flatten()
     ])
     pids, tids, scores = [], [], []
-    for p, text, toks in zip(passages, texts, tokens, strict=True):
-        for topic_id, score in tagger.score_tokens(toks, text).items():
-            if score >= TOPIC_LINK_MIN:
-                pids.append(p["passage_id"])
-                tids.append(topic_id)
-                scores.append(round(score, 4))
+    for p, scored in zip(passages, topics, strict=True):
+        for topic_id, score in scored.items():
+            pids.append(p["passage_id"])
+            tids.append(topic_id)
+            scores.append(score)
     con.register("_pt", pa.table({"passage_id": pa.array(pids, pa.int32()), "topic_id": tids, "score": scores}))
     con.execute("INSERT INTO passage_topics SELECT passage_id, topic_id, score FROM _pt ORDER BY topic_id, passage_id")
     con.unregister("_pt")

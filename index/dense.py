@@ -28,28 +28,30 @@ class Embedder(Protocol):
     def encode_passages(self, texts: list[str]) -> np.ndarray: ...
 
 
-def write_embeddings(con: duckdb.DuckDBPyConnection, embedder: Embedder, passage_ids: list[int], texts: list[str],
-                     model_spec: str) -> int:
+def encode_passages(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    chunks = [embedder.encode_passages(texts[i : i + ENCODE_BATCH * 8]) for i in range(0, len(texts), ENCODE_BATCH * 8)]
+    return np.concatenate(chunks) if chunks else np.zeros((0, embedder.dim), dtype=np.float32)
+
+
+def write_embeddings(con: duckdb.DuckDBPyConnection, vectors: np.ndarray, passage_ids: list[int], model_spec: str) -> int:
     """Store passage vectors; ``model_spec`` is what loads the same model again for queries."""
-    dim = embedder.dim
+    vectors = np.asarray(vectors, dtype=np.float32)
+    dim = vectors.shape[1]
     con.execute(f"CREATE TABLE embeddings (passage_id INTEGER PRIMARY KEY, vec FLOAT[{dim}] NOT NULL)")
-    for start in range(0, len(texts), ENCODE_BATCH * 8):
-        chunk = texts[start : start + ENCODE_BATCH * 8]
-        vectors = np.asarray(embedder.encode_passages(chunk), dtype=np.float32)
-        table = pa.table(
-            {
-                "passage_id": pa.array(passage_ids[start : start + len(chunk)], pa.int32()),
-                "vec": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim),
-            }
-        )
-        con.register("_emb", table)
-        con.execute("INSERT INTO embeddings SELECT passage_id, vec FROM _emb")
-        con.unregister("_emb")
+    table = pa.table(
+        {
+            "passage_id": pa.array(passage_ids, pa.int32()),
+            "vec": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim),
+        }
+    )
+    con.register("_emb", table)
+    con.execute("INSERT INTO embeddings SELECT passage_id, vec FROM _emb")
+    con.unregister("_emb")
     con.execute(
         "INSERT OR REPLACE INTO build_info VALUES ('embedding_model', $m), ('embedding_dim', $d)",
         {"m": model_spec, "d": str(dim)},
     )
-    return len(texts)
+    return len(passage_ids)
 
 
 class DenseIndex:

@@ -385,6 +385,22 @@ class Embedder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def encode_pretokenized(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """Passage vectors from tokens already made by ``nlp.tokenizer.tokenize`` (static models only),
+        so a build that has tokenized for BM25 does not run Sudachi twice."""
+        if not self.pretokenize:
+            raise ValueError(f"{self.name} reads raw text; use encode_passages")
+        if not token_lists:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            [" ".join(tokens) for tokens in token_lists],
+            batch_size=self.batch_size,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self.query_prefix)
 
