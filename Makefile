@@ -8,7 +8,7 @@ DB     ?= var/index.duckdb
 RAW    ?= var/raw
 MODEL  ?= models/chive-static
 
-.PHONY: setup run demo test eval bench lint clean
+.PHONY: setup run demo test eval bench lint clean notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,13 @@ eval: demo  ## ranking quality as JSON (member nDCG@10 on the dev queries)
 bench: demo  ## throughput and latency as JSON, against rank-bm25 in the same run
 	@$(GIKAI) bench --db $(DB) --json
 
+notebooks: setup  ## run the analyst notebooks on the index; executed copies with outputs in var/notebooks/
+	@test -f $(DB) || $(MAKE) demo
+	mkdir -p var/notebooks
+	GIKAI_DB_PATH=$(abspath $(DB)) $(BIN)/jupyter execute --output='../var/notebooks/{notebook_name}' notebooks/*.ipynb
+
 lint: setup
-	$(BIN)/ruff check crawlers nlp index api tests
+	$(BIN)/ruff check crawlers nlp index api tests notebooks
 
 clean:
 	rm -rf var .pytest_cache
