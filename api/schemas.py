@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -23,7 +23,7 @@ class Statement(BaseModel):
     score: float
     speaker: str | None
     speaker_role: str | None
-    role_kind: str = Field(description="member (議員質問) / executive (執行部答弁) / witness / chair")
+    role_kind: str = Field(description="member (議員質問) / executive (執行部答弁) / witness / chair / post (議員のブログ投稿)")
     member_id: str | None
     member_name: str | None
     meeting_id: str
@@ -52,6 +52,7 @@ class ScoreParts(BaseModel):
     focus: float = Field(description="本人の質問段落の一致度 (新しさで重み付け、繰り返しは逓減して加算)")
     answers: float = Field(description="その質問への執行部答弁の一致度")
     breadth: float = Field(description="取り上げた会議の数による加点")
+    posts: float = Field(default=0.0, description="本人のブログ・サイトの投稿の一致度 (議会での発言とは別に、低い重みで)")
     recency: float = Field(description="一致段落の平均の新しさ (1 = 最新)")
     relative: float = Field(description="1位を1とした相対スコア")
 
@@ -69,6 +70,8 @@ class MemberHit(BaseModel):
     last_date: date | None
     evidence: list[Statement] = Field(description="根拠となる本人の発言段落")
     answers: list[Statement] = Field(description="その質問に対する執行部答弁")
+    posts: list[Statement] = Field(default_factory=list,
+                                   description="本人のブログ・サイトでもこの課題について書いている投稿 (role_kind=post、会議録ではない)")
 
     @classmethod
     def of(cls, m: MemberScore) -> MemberHit:
@@ -76,7 +79,7 @@ class MemberHit(BaseModel):
             member_id=m.member_id, name=m.name, assembly_code=m.assembly_code, assembly_name=m.assembly_name,
             score=m.score, parts=ScoreParts(**m.parts), matched_passages=m.matched_passages, meetings=m.meetings,
             first_date=m.first_date, last_date=m.last_date, evidence=[Statement.of(h) for h in m.evidence],
-            answers=[Statement.of(h) for h in m.answers],
+            answers=[Statement.of(h) for h in m.answers], posts=[Statement.of(h) for h in m.posts],
         )
 
 
@@ -96,6 +99,27 @@ class StatementSearch(BaseModel):
     next_cursor: str | None = Field(default=None, description="次のページの cursor (最後のページでは null)")
 
 
+class Affiliation(BaseModel):
+    assembly_code: str
+    party: str | None
+    seat: str | None
+    district: str | None
+    committees: list[str]
+    term_start: date | None
+    term_end: date | None
+    source_url: str
+    observed_at: datetime | None
+
+
+class Post(BaseModel):
+    statement_id: str
+    title: str
+    date: date | None
+    url: str
+    excerpt: str = Field(description="冒頭の抜粋 (全文は出典で)")
+    topics: list[str] = Field(description="投稿が取り組む政策トピックの名前")
+
+
 class Member(BaseModel):
     member_id: str
     name: str
@@ -107,6 +131,17 @@ class Member(BaseModel):
     last_date: date | None
     n_speeches: int
     n_questions: int
+    reading: str | None = Field(default=None, description="よみ (名簿から)")
+    party: str | None = Field(default=None, description="会派・政党 (名簿の最新)")
+    district: str | None = Field(default=None, description="選挙区")
+    committees: list[str] = Field(default_factory=list, description="所属委員会 (名簿の最新)")
+    term_start: date | None = None
+    term_end: date | None = None
+    profile_url: str | None = Field(default=None, description="議会サイトの議員紹介ページ")
+    links: dict[str, str] = Field(default_factory=dict,
+                                  description="公式サイト・ブログ・SNS (site, blog, x, facebook, instagram, youtube, line …)。SNSはリンクのみで取得はしません")
+    affiliations: list[Affiliation] = Field(default_factory=list, description="名簿で観測した所属の履歴 (日付つき)")
+    latest_posts: list[Post] = Field(default_factory=list, description="本人のブログ・サイトの最新投稿 (抜粋とトピック)")
 
 
 class MemberStatements(BaseModel):
@@ -209,6 +244,7 @@ class MemberTopic(BaseModel):
     label: str
     parent: str | None
     year: int | None
+    source: str = Field(description="assembly (会議録の本人の質問) / posts (本人のブログ・サイト)")
     passages: int
     share: float = Field(description="その年の本人の質問段落に占める割合")
     mean_score: float

@@ -1,4 +1,4 @@
-"""Crawler commands of the ``gikai`` CLI (crawl, parse, sources).
+"""Crawler commands of the ``gikai`` CLI (crawl, crawl-members, parse, sources).
 
 Thin layer over :mod:`crawlers.registry`, :mod:`crawlers.runner` and the parser
 modules: errors become one-line messages naming the input, and exit codes are
@@ -162,11 +162,60 @@ def parse(
         raise typer.Exit(1)
 
 
+def crawl_members(
+    assembly: Annotated[str, typer.Option("--assembly", help="6-digit 団体コード.")],
+    start_url: Annotated[
+        str | None, typer.Option("--start-url", help="Member list page (default: crawlers/rosters.yaml).")
+    ] = None,
+    posts: Annotated[
+        bool, typer.Option("--posts/--no-posts", help="Also read posts from members' sites and blogs.")
+    ] = True,
+    blog_url: Annotated[
+        str | None, typer.Option("--blog-url", help="Only read posts from this site (needs --member).")
+    ] = None,
+    member: Annotated[str | None, typer.Option("--member", help="Whose site --blog-url is.")] = None,
+    max_pages: Annotated[int, typer.Option("--max-pages", help="Article pages per site at most.")] = 20,
+    since: Annotated[str | None, typer.Option(help="Only posts published on or after (YYYY-MM-DD).")] = None,
+    raw_dir: Annotated[Path, typer.Option("--raw-dir", help="Raw store directory.")] = Path("var/raw"),
+    stats_json: Annotated[Path | None, typer.Option("--stats-json", help="Write each stage's stats here.")] = None,
+    log_level: Annotated[str | None, typer.Option("--log-level", help="Scrapy log level.")] = None,
+) -> None:
+    """Crawl an assembly's member list (roster), then posts from the members' own sites and blogs.
+
+    X, Facebook, Instagram and TikTok are never requested: their links are recorded only.
+    """
+    from crawlers.member_crawl import MemberCrawl, check, run_member_crawl, summary_lines
+    from crawlers.registry import UnknownAssemblyError
+    from crawlers.runner import CrawlError
+
+    since_date = None
+    if since:
+        try:
+            since_date = Date.fromisoformat(since)
+        except ValueError:
+            _err(f"--since {since!r}: expected a date YYYY-MM-DD")
+            raise typer.Exit(2) from None
+    job = MemberCrawl(assembly, start_url, blog_url, member, posts, max_pages)
+    try:
+        check(job)
+    except (UnknownAssemblyError, CrawlError) as exc:
+        _err(str(exc))
+        raise typer.Exit(2) from None
+    try:
+        stats = run_member_crawl(job, since=since_date, raw_dir=raw_dir, stats_path=stats_json, log_level=log_level)
+    except CrawlError as exc:
+        _err(str(exc))
+        raise typer.Exit(1) from None
+    for line in summary_lines(job, stats):
+        typer.echo(line)
+
+
 def register(app: typer.Typer) -> None:
     """Attach the crawler commands to the top-level CLI."""
     app.command("sources")(sources)
     app.command("crawl")(crawl)
     app.command("parse")(parse)
+    app.command("crawl-members")(crawl_members)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -104,6 +104,7 @@ class MemberRecord(_Record):
     reading: str | None = None
     party: str | None = None
     seat: str | None = None
+    district: str | None = Field(default=None, description="選挙区 as the roster prints it.")
     committees: list[str] = []
     term_start: Date | None = None
     term_end: Date | None = None

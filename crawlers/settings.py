@@ -62,6 +62,8 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.RawStorePipeline": 800,
 }
 DOWNLOADER_MIDDLEWARES = {
+    # First of all: X, Facebook, Instagram and TikTok are never requested (see crawlers/middlewares_sns.py).
+    "crawlers.middlewares_sns.SnsRefusalMiddleware": 10,
     # Counting subclasses replace Scrapy's own at the same positions.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawlers.middlewares.CountingRobotsTxtMiddleware": 100,

@@ -8,6 +8,7 @@ build killed half-way, never exposes half-built data.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import time
@@ -26,7 +27,8 @@ from crawlers.rawstore import RawStore
 from crawlers.records import MeetingRecord
 from index.bm25 import EPSILON, K1, B
 from index.dense import encode_passages, write_embeddings
-from nlp.names import name_key
+from index.people import RosterInfo, post_rows, roster_by_member
+from nlp.names import display_name, name_key
 from nlp.passages import answered_member, clean_speech_text, is_roll_call, split_passages
 from nlp.speaker import Speaker, parse_speaker
 
@@ -50,13 +52,16 @@ class BuildSummary:
     db_path: str = ""
     topic_links: int = 0
     embedding_model: str | None = None
+    posts: int = 0
+    posts_unlinked: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (
             f"built {self.db_path}: {self.meetings} meetings, {self.speeches} speeches, {self.passages} passages, "
             f"{self.members} members ({self.surname_linked} surname-only linked, "
             f"{len(self.surname_ambiguous)} ambiguous left unlinked), {self.terms} terms, "
-            f"{self.topic_links} passage-topic links, embeddings: {self.embedding_model or 'none'} "
+            f"{self.topic_links} passage-topic links, {self.posts} posts ({len(self.posts_unlinked)} unlinked), "
+            f"embeddings: {self.embedding_model or 'none'} "
             f"in {self.seconds:.1f}s"
         )
 
@@ -202,6 +207,9 @@ def build_index(
                     surname_keys[record.assembly_code].add(key)
                 else:
                     full_names[record.assembly_code][key] = speaker.name
+    roster_records = list(store.latest("member").values())
+    for rec in roster_records:
+        full_names[rec.assembly_code].setdefault(name_key(rec.name), display_name(rec.name))
     resolved = _resolve_surnames(full_names, surname_keys, summary)
 
     assemblies: dict[str, dict] = {}
@@ -297,6 +305,23 @@ def build_index(
                     }
                 )
 
+    roster, affiliations = roster_by_member(roster_records, member_id)
+    for rec in roster_records:
+        # A roster member who has not spoken in the stored minutes is still a member.
+        mid = member_id(rec.assembly_code, name_key(rec.name))
+        if mid not in members:
+            members[mid] = _MemberAcc(rec.assembly_code, display_name(rec.name), name_key(rec.name), False)
+    for post in sorted(store.latest("post").values(), key=lambda p: p.url):
+        mid = member_id(post.assembly_code, name_key(post.member_name))
+        if mid not in members:
+            summary.posts_unlinked.append(f"{post.assembly_code}:{post.member_name} {post.url}")
+            continue
+        meeting, speech, rows = post_rows(post, mid, members[mid].name, len(passage_rows))
+        meetings_rows.append(meeting)
+        speech_rows.append(speech)
+        passage_rows.extend(rows)
+        summary.posts += 1
+
     texts = [(p["heading"] + "\n" if p["heading"] else "") + p["text"] for p in passage_rows]
     static = embedding_model if embedder is not None and embedder.pretokenize else None
     analysis = _analyze_with_progress(texts, workers, static, progress)
@@ -311,7 +336,8 @@ def build_index(
         con.execute(resources.files("index").joinpath("schema.sql").read_text(encoding="utf-8"))
         _insert(con, "assemblies", list(assemblies.values()))
         _insert(con, "meetings", meetings_rows)
-        _insert(con, "members", [_member_row(mid, acc) for mid, acc in members.items()])
+        _insert(con, "members", [_member_row(mid, acc, roster.get(mid)) for mid, acc in members.items()])
+        _insert(con, "affiliations", affiliations)
         _insert(con, "speeches", speech_rows)
         summary.terms, summary.postings = _write_passages(con, passage_rows, tokens)
         summary.topic_links = _write_topics(con, passage_rows, analysis.topics)
@@ -350,18 +376,27 @@ def _analyze_with_progress(texts: list[str], workers: int, static_model: str | N
         return analyze_all(texts, workers, static_model=static_model, progress=lambda n: bar.advance(task, n))
 
 
-def _member_row(mid: str, acc: _MemberAcc) -> dict:
+def _member_row(mid: str, acc: _MemberAcc, info: RosterInfo | None) -> dict:
+    info = info or RosterInfo()
     return {
         "member_id": mid,
         "assembly_code": acc.assembly_code,
         "name": acc.name,
         "name_key": acc.key,
         "surname_only": acc.surname_only,
-        "seats": ",".join(str(s) for s in sorted(acc.seats)) or None,
+        "seats": ",".join(str(s) for s in sorted(acc.seats)) or info.seat,
         "first_date": min(acc.dates) if acc.dates else None,
         "last_date": max(acc.dates) if acc.dates else None,
         "n_speeches": acc.n_speeches,
         "n_questions": acc.n_questions,
+        "reading": info.reading,
+        "party": info.party,
+        "district": info.district,
+        "committees": info.committees,
+        "term_start": info.term_start,
+        "term_end": info.term_end,
+        "profile_url": info.profile_url,
+        "links": json.dumps(info.links, ensure_ascii=False, sort_keys=True) if info.links else None,
     }
 
 
@@ -460,7 +495,7 @@ def _write_bm25(con: duckdb.DuckDBPyConnection, tokens: list[list[str]]) -> tupl
     )
     con.unregister("_tf")
     con.unregister("_len")
-    n_terms = con.execute("SELECT count(*) FROM terms").fetchone()[0]
+    n_terms = con.execute("SELECT count(*) FROM terms").fetchall()[0][0]
     return n_terms, len(pids)
 
 

@@ -9,9 +9,11 @@ from what the executive or the chair said), each passage scored by BM25:
   lucky mention stays one passage;
 * ``answers``: the executive's answers to their questions that match the need
   (the administration took the question up), with the same decay;
-* ``breadth``: how many separate meetings they raised it in.
+* ``breadth``: how many separate meetings they raised it in;
+* ``posts``: what they write about it on their own blog or site (crawled posts),
+  weighted lower and forgotten faster, and shown as separate evidence.
 
-``score = focus + W_ANSWERS·answers + W_BREADTH·log(meetings)``; every part is
+``score = focus + W_ANSWERS·answers + W_BREADTH·log(meetings) + W_POSTS·posts``; every part is
 returned with the evidence passages, so a user can see why a member ranks.
 """
 
@@ -39,6 +41,9 @@ RECENCY_HALF_LIFE_YEARS = 4.0
 # queries 0.1 is neutral (topic 0.907→0.909, summary 0.906→0.905) and more costs
 # (0.3: summary 0.897). See README "品質".
 MEMBER_DENSE_WEIGHT = 0.1
+W_POSTS = 0.25
+POST_HALF_LIFE_YEARS = 1.0
+POST_EVIDENCE = 2
 
 
 @dataclass
@@ -55,17 +60,18 @@ class MemberScore:
     last_date: date | None
     evidence: list[StatementHit] = field(default_factory=list)
     answers: list[StatementHit] = field(default_factory=list)
+    posts: list[StatementHit] = field(default_factory=list)
 
 
 def _decayed(values: list[float]) -> float:
     return sum(v * DECAY**i for i, v in enumerate(sorted(values, reverse=True)[:MAX_TERMS]))
 
 
-def _recency(d: date | None, reference: date | None) -> float:
+def _recency(d: date | None, reference: date | None, half_life: float = RECENCY_HALF_LIFE_YEARS) -> float:
     if d is None or reference is None:
         return 1.0
     years = max(0, (reference - d).days) / 365.25
-    return 0.5 ** (years / RECENCY_HALF_LIFE_YEARS)
+    return 0.5 ** (years / half_life)
 
 
 def rank_members(
@@ -74,10 +80,11 @@ def rank_members(
 ) -> list[MemberScore]:
     with searcher.ranking(dense_weight=MEMBER_DENSE_WEIGHT):
         own = searcher.hybrid_passages(cur, text, tokens, filters, ("member",), CANDIDATE_PASSAGES)
-        if not own:
-            return []
-        answers = searcher.hybrid_passages(cur, text, tokens, filters, ("executive",), CANDIDATE_PASSAGES)
-    ids = [pid for pid, _ in own] + [pid for pid, _ in answers]
+        answers = searcher.hybrid_passages(cur, text, tokens, filters, ("executive",), CANDIDATE_PASSAGES) if own else []
+        posts = searcher.hybrid_passages(cur, text, tokens, filters, ("post",), CANDIDATE_PASSAGES)
+    if not own and not posts:
+        return []
+    ids = [pid for pid, _ in own] + [pid for pid, _ in answers] + [pid for pid, _ in posts]
     meta = {
         row[0]: row[1:]
         for row in cur.execute(
@@ -87,9 +94,10 @@ def rank_members(
             {"ids": ids},
         ).fetchall()
     }
-    reference = filters.until or cur.execute("SELECT max(date) FROM passages").fetchone()[0]
-    best_own = own[0][1]
+    reference = filters.until or cur.execute("SELECT max(date) FROM passages").fetchall()[0][0]
+    best_own = own[0][1] if own else 1.0
     best_answer = answers[0][1] if answers else 1.0
+    best_post = posts[0][1] if posts else 1.0
 
     own_scores: dict[str, list[float]] = defaultdict(list)
     own_passages: dict[str, list[tuple[float, int]]] = defaultdict(list)
@@ -116,15 +124,31 @@ def rank_members(
         answer_scores[asked_by].append(relative * _recency(d, reference))
         answer_passages[asked_by].append((relative, pid))
 
+    # Posts are the member's own words outside the assembly: their own part, a lower
+    # weight, and a shorter memory (a blog shows current interests).
+    post_scores: dict[str, list[float]] = defaultdict(list)
+    post_passages: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for pid, score in posts:
+        member, d, _, _ = meta[pid]
+        relative = score / best_post
+        if member is None or relative < MIN_RELATIVE:
+            continue
+        weighted = relative * _recency(d, reference, POST_HALF_LIFE_YEARS)
+        post_scores[member].append(weighted)
+        post_passages[member].append((weighted, pid))
+
     ranked = []
-    for member, values in own_scores.items():
+    for member in set(own_scores) | set(post_scores):
+        values = own_scores.get(member, [])
+        weights = recency.get(member, [])
         parts = {
             "focus": round(_decayed(values), 4),
             "answers": round(W_ANSWERS * _decayed(answer_scores.get(member, [])), 4),
-            "breadth": round(W_BREADTH * math.log(len(meetings[member])), 4),
-            "recency": round(sum(recency[member]) / len(recency[member]), 4),
+            "breadth": round(W_BREADTH * math.log(len(meetings[member])), 4) if meetings.get(member) else 0.0,
+            "posts": round(W_POSTS * _decayed(post_scores.get(member, [])), 4),
+            "recency": round(sum(weights) / len(weights), 4) if weights else 0.0,
         }
-        total = parts["focus"] + parts["answers"] + parts["breadth"]
+        total = parts["focus"] + parts["answers"] + parts["breadth"] + parts["posts"]
         ranked.append((total, member, parts))
     ranked.sort(key=lambda r: (-r[0], r[1]))
     page = ranked[offset : offset + limit]
@@ -142,13 +166,10 @@ def rank_members(
     }
     wanted_own = {m: sorted(own_passages[m], reverse=True)[:evidence] for _, m, _ in page}
     wanted_ans = {m: sorted(answer_passages.get(m, []), reverse=True)[:1] for _, m, _ in page}
-    scores = {pid: s for pid, s in own + answers}
-    hits = {
-        h.passage_id: h
-        for h in searcher.fetch_hits(
-            cur, [(pid, scores[pid]) for lst in (*wanted_own.values(), *wanted_ans.values()) for _, pid in lst]
-        )
-    }
+    wanted_posts = {m: sorted(post_passages.get(m, []), reverse=True)[:POST_EVIDENCE] for _, m, _ in page}
+    scores = {pid: s for pid, s in own + answers + posts}
+    wanted = [pid for group in (wanted_own, wanted_ans, wanted_posts) for lst in group.values() for _, pid in lst]
+    hits = {h.passage_id: h for h in searcher.fetch_hits(cur, [(pid, scores[pid]) for pid in wanted])}
     top = page[0][0] or 1.0
     results = []
     for total, member, parts in page:
@@ -161,12 +182,13 @@ def rank_members(
                 assembly_name=aname,
                 score=round(total, 4),
                 parts={**parts, "relative": round(total / top, 4)},
-                matched_passages=len(own_scores[member]),
-                meetings=len(meetings[member]),
+                matched_passages=len(own_scores.get(member, [])),
+                meetings=len(meetings.get(member, ())),
                 first_date=first,
                 last_date=last,
                 evidence=[hits[pid] for _, pid in wanted_own[member] if pid in hits],
                 answers=[hits[pid] for _, pid in wanted_ans[member] if pid in hits],
+                posts=[hits[pid] for _, pid in wanted_posts[member] if pid in hits],
             )
         )
     return results

@@ -30,7 +30,30 @@ CREATE TABLE members (
     first_date DATE,
     last_date DATE,
     n_speeches INTEGER NOT NULL,
-    n_questions INTEGER NOT NULL
+    n_questions INTEGER NOT NULL,
+    -- From the assembly's roster (latest observation), when crawled:
+    reading VARCHAR,
+    party VARCHAR,
+    district VARCHAR,
+    committees VARCHAR[],
+    term_start DATE,
+    term_end DATE,
+    profile_url VARCHAR,
+    links VARCHAR                        -- JSON object: kind (site, blog, x, facebook, …) → URL
+);
+
+-- Every roster observation, so a member who changed 会派 or committees keeps one id with dated affiliations.
+CREATE TABLE affiliations (
+    member_id VARCHAR NOT NULL,
+    assembly_code VARCHAR NOT NULL,
+    party VARCHAR,
+    seat VARCHAR,
+    district VARCHAR,
+    committees VARCHAR[],
+    term_start DATE,
+    term_end DATE,
+    source_url VARCHAR NOT NULL,
+    observed_at TIMESTAMP
 );
 
 CREATE TABLE speeches (
@@ -39,7 +62,7 @@ CREATE TABLE speeches (
     ord INTEGER NOT NULL,
     speaker_raw VARCHAR,
     role VARCHAR,
-    role_kind VARCHAR NOT NULL,
+    role_kind VARCHAR NOT NULL,          -- member / chair / executive / staff / witness / unknown / post
     speaker_name VARCHAR,
     seat INTEGER,
     member_id VARCHAR,

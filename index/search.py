@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +19,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from index.bm25 import query_terms, score_sql
+from index.bm25 import score_sql
 from index.dense import DenseIndex
 from index.members import MemberScore, rank_members
 from nlp.tokenizer import tokenize
@@ -130,6 +131,9 @@ class Searcher:
             "feedback": False,
         }
         self._thread = threading.local()
+        self._allowed_cache: dict = {}
+        self._terms: dict[str, int] = {}
+        self._terms_for: tuple[int, int] | None = None
 
     # -- connection handling -------------------------------------------------
     def _connection(self) -> duckdb.DuckDBPyConnection:
@@ -209,7 +213,17 @@ class Searcher:
         limit: int,
     ) -> list[tuple[int, float]]:
         """Plain BM25 of the query tokens (each occurrence counts, as in BM25Okapi)."""
-        return self.score_terms(cur, [(t, float(c)) for t, c in query_terms(cur, tokens)], filters, role_kinds, limit)
+        return self.score_terms(cur, [(t, float(c)) for t, c in self._query_terms(cur, tokens)], filters, role_kinds, limit)
+
+    def _query_terms(self, cur: duckdb.DuckDBPyConnection, tokens: list[str]) -> list[tuple[int, int]]:
+        """(term_id, count in query); the term dictionary is held in memory per index file."""
+        with self._lock:
+            if self._terms_for != self._identity:
+                self._terms = dict(cur.execute("SELECT term, term_id FROM terms").fetchall())
+                self._terms_for = self._identity
+            terms = self._terms
+        counts = Counter(tokens)
+        return [(terms[t], c) for t, c in counts.items() if t in terms]
 
     def score_terms(
         self, cur: duckdb.DuckDBPyConnection, terms: list[tuple[int, float]], filters: Filters,
@@ -233,6 +247,22 @@ class Searcher:
             params["roles"] = list(role_kinds)
         return where, params
 
+    def _allowed_passages(self, cur: duckdb.DuckDBPyConnection, filters: Filters,
+                          role_kinds: tuple[str, ...] | None) -> np.ndarray:
+        """Passage ids a query may return; the unfiltered sets (by role) are cached per index file."""
+        cacheable = filters == Filters()
+        key = (self._identity, role_kinds)
+        if cacheable and key in self._allowed_cache:
+            return self._allowed_cache[key]
+        where, params = self._where(filters, role_kinds)
+        ids = cur.execute(
+            f"SELECT passage_id FROM passages p {('WHERE ' + where) if where else ''} ORDER BY passage_id", params
+        ).fetchnumpy()["passage_id"]
+        if cacheable:
+            self._allowed_cache = {k: v for k, v in self._allowed_cache.items() if k[0] == self._identity}
+            self._allowed_cache[key] = ids
+        return ids
+
     def _feedback_terms(self, cur: duckdb.DuckDBPyConnection, passage_ids: list[int], known: set[int]) -> list[tuple[int, float]]:
         """Terms that carry the most BM25 weight across the top passages (pseudo-relevance feedback)."""
         rows = cur.execute(
@@ -254,15 +284,12 @@ class Searcher:
         vector of the best passages of a first pass are added to the query, so a
         short query (待機児童) also finds passages that say 保育所の整備 or 保育定員.
         """
-        terms = [(t, float(c)) for t, c in query_terms(cur, tokens)]
+        terms = [(t, float(c)) for t, c in self._query_terms(cur, tokens)]
         dense = self._dense_index() if self.dense_weight > 0 else None
         query_vec = self._embedder.encode_queries([text])[0] if dense is not None else None
         allowed = None
         if dense is not None:
-            where, params = self._where(filters, role_kinds)
-            allowed = cur.execute(
-                f"SELECT passage_id FROM passages p {('WHERE ' + where) if where else ''}", params
-            ).fetchnumpy()["passage_id"]
+            allowed = self._allowed_passages(cur, filters, role_kinds)
             if len(allowed) == 0:
                 return []
         ranked = self._fuse(cur, terms, query_vec, dense, allowed, filters, role_kinds, limit)
@@ -350,7 +377,7 @@ class Searcher:
 
     def _has_table(self, cur: duckdb.DuckDBPyConnection, name: str) -> bool:
         return bool(cur.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}).fetchone()[0])
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}).fetchall()[0][0])
 
     def topics_of_passages(self, passage_ids: list[int]) -> dict[str, float]:
         """Highest topic scores over the given passages."""
@@ -375,10 +402,43 @@ class Searcher:
                 """SELECT mb.*, a.name AS assembly_name FROM members mb
                    JOIN assemblies a USING (assembly_code) WHERE member_id = $id""",
                 {"id": member_id},
-            ).fetchone()
-            if row is None:
+            ).fetchall()
+            if not row:
                 return None
-            return dict(zip([d[0] for d in cur.description], row, strict=True))
+            return dict(zip([d[0] for d in cur.description], row[0], strict=True))
+        finally:
+            cur.close()
+
+    def member_extras(self, member_id: str, posts: int = 5) -> dict:
+        """Roster history and latest posts (excerpts, topics) of a member."""
+        cur = self.cursor()
+        try:
+            aff = cur.execute(
+                """SELECT assembly_code, party, seat, district, coalesce(committees, []) AS committees, term_start,
+                          term_end, source_url, observed_at
+                   FROM affiliations WHERE member_id = $id ORDER BY observed_at DESC NULLS LAST""",
+                {"id": member_id},
+            ).fetchall()
+            cols = ["assembly_code", "party", "seat", "district", "committees", "term_start", "term_end",
+                    "source_url", "observed_at"]
+            latest = cur.execute(
+                """SELECT p.statement_id, m.title, m.date, m.url, left(p.text, 160) AS excerpt,
+                          list(t.label ORDER BY pt.score DESC) FILTER (WHERE t.label IS NOT NULL) AS topics
+                   FROM passages p JOIN meetings m ON m.meeting_id = p.meeting_id
+                   LEFT JOIN passage_topics pt ON pt.passage_id = p.passage_id AND pt.score >= 0.5
+                   LEFT JOIN topics t ON t.topic_id = pt.topic_id
+                   WHERE p.member_id = $id AND p.role_kind = 'post' AND p.ordinal = 0
+                   GROUP BY ALL ORDER BY m.date DESC NULLS LAST, p.statement_id LIMIT $n""",
+                {"id": member_id, "n": posts},
+            ).fetchall()
+            return {
+                "affiliations": [dict(zip(cols, r, strict=True)) for r in aff],
+                "latest_posts": [
+                    {"statement_id": r[0], "title": r[1], "date": r[2], "url": r[3], "excerpt": r[4],
+                     "topics": r[5] or []}
+                    for r in latest
+                ],
+            }
         finally:
             cur.close()
 
@@ -389,7 +449,7 @@ class Searcher:
         try:
             where, params = base.sql()
             where += " AND p.role_kind = 'member'"
-            total = cur.execute(f"SELECT count(*) FROM passages p WHERE {where}", params).fetchone()[0]
+            total = cur.execute(f"SELECT count(*) FROM passages p WHERE {where}", params).fetchall()[0][0]
             if q:
                 scored = self.score_passages(cur, tokenize(q), base, ("member",), limit + offset)[offset:]
             else:

@@ -48,22 +48,23 @@ def topic(searcher: Searcher, topic_id: str) -> dict | None:
 
 
 def member_topics(searcher: Searcher, member_id: str) -> list[dict]:
-    """Share of the member's own question passages per topic and year."""
+    """Share of the member's own passages per topic and year, assembly questions and posts apart."""
     cur = searcher.cursor()
     try:
         return _rows(
             cur,
             """WITH mine AS (
-                   SELECT passage_id, year(date) AS year FROM passages
-                   WHERE member_id = $id AND role_kind = 'member'),
-               totals AS (SELECT year, count(*) AS total FROM mine GROUP BY year)
-               SELECT t.topic_id, t.label, t.parent, m.year, count(*) AS passages,
+                   SELECT passage_id, year(date) AS year,
+                          CASE role_kind WHEN 'post' THEN 'posts' ELSE 'assembly' END AS source
+                   FROM passages WHERE member_id = $id AND role_kind IN ('member', 'post')),
+               totals AS (SELECT year, source, count(*) AS total FROM mine GROUP BY year, source)
+               SELECT t.topic_id, t.label, t.parent, m.year, m.source, count(*) AS passages,
                       round(count(*) / any_value(tt.total), 4) AS share, round(avg(pt.score), 4) AS mean_score
                FROM mine m JOIN passage_topics pt USING (passage_id) JOIN topics t USING (topic_id)
-               JOIN totals tt ON tt.year IS NOT DISTINCT FROM m.year
+               JOIN totals tt ON tt.year IS NOT DISTINCT FROM m.year AND tt.source = m.source
                WHERE pt.score >= $engaged
-               GROUP BY t.topic_id, t.label, t.parent, m.year
-               ORDER BY m.year DESC NULLS LAST, passages DESC, t.topic_id""",
+               GROUP BY t.topic_id, t.label, t.parent, m.year, m.source
+               ORDER BY m.year DESC NULLS LAST, m.source, passages DESC, t.topic_id""",
             {"id": member_id, "engaged": ENGAGED},
         )
     finally:
@@ -75,7 +76,7 @@ def topic_members(searcher: Searcher, topic_id: str, filters: Filters, limit: in
     where, params = filters.sql()
     cur = searcher.cursor()
     try:
-        reference = cur.execute("SELECT max(date) FROM passages").fetchone()[0]
+        reference = cur.execute("SELECT max(date) FROM passages").fetchall()[0][0]
         return _rows(
             cur,
             f"""SELECT p.member_id, mb.name, mb.assembly_code, a.name AS assembly_name,

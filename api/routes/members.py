@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import FiltersDep, QueryDep, SearcherDep, clean_text
@@ -25,7 +27,9 @@ def read_member(member_id: str, searcher: SearcherDep) -> Member:
     row = searcher.member(member_id)
     if row is None:
         raise HTTPException(404, f"member {member_id!r} not found")
-    return Member(**{k: row[k] for k in Member.model_fields})
+    fields = {k: row[k] for k in Member.model_fields if k in row and row[k] is not None}
+    fields["links"] = json.loads(row["links"]) if row.get("links") else {}
+    return Member(**fields, **searcher.member_extras(member_id))
 
 
 @router.get("/{member_id}/statements", response_model=MemberStatements, summary="議員の発言 (抜粋)")

@@ -1,0 +1,72 @@
+"""Roster and blog crawl → build with the demo minutes → member API, ranking and topics (issue: members beyond the minutes)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from crawlers.poliinfo import import_files
+from crawlers.rawstore import RawStore
+from index.build import build_index, member_id
+from tests.conftest import PROCEEDINGS_2020
+from tests.crawlers.conftest import crawl_env, run_cli
+from tests.crawlers.test_spider_member_pages import env, serve
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def crawled_index(tmp_path_factory, local_server):
+    site = local_server
+    site.reset()
+    serve(site)
+    tmp = tmp_path_factory.mktemp("members-e2e")
+    raw = tmp / "raw"
+    result = run_cli("crawl-members", "--assembly", "130001", "--start-url", site.url("/membership/"),
+                     "--raw-dir", str(raw), env=env(site, crawl_env))
+    site.reset()
+    assert result.returncode == 0, result.stderr[-3000:]
+    import_files([PROCEEDINGS_2020], RawStore(raw))
+    db = tmp / "index.duckdb"
+    summary = build_index(raw, db, workers=1)
+    return db, summary
+
+
+def test_build_links_roster_members_and_posts_to_minutes_speakers(crawled_index):
+    _, summary = crawled_index
+    assert summary.posts == 6 and summary.posts_unlinked == []
+
+
+def test_member_record_has_committees_links_and_posts(crawled_index):
+    db, _ = crawled_index
+    with TestClient(create_app(db)) as client:
+        member = client.get(f"/v1/members/{member_id('130001', '森沢恭子')}").json()
+    assert member["name"] == "森澤恭子" and member["n_questions"] > 0  # the minutes speaker, enriched
+    assert member["committees"] and member["party"]
+    assert set(member["links"]) & {"blog", "site"}
+    titles = {p["title"] for p in member["latest_posts"]}
+    assert len(titles) == 2
+    assert all(p["url"].startswith("http://localhost") for p in member["latest_posts"])
+    assert member["affiliations"] and member["affiliations"][0]["source_url"].startswith("http://127.0.0.1")
+
+
+def test_posts_are_separate_labelled_evidence_in_search_and_match(crawled_index):
+    db, _ = crawled_index
+    with TestClient(create_app(db)) as client:
+        hits = client.get("/v1/members/search", params={"q": "保育士の確保", "limit": 100}).json()["data"]
+        match = client.post("/v1/match", json={"description": "保育士の確保と保育園の待機児童対策", "limit": 100}).json()["data"]
+        statements = client.get("/v1/statements/search", params={"q": "保育士の確保", "limit": 50}).json()["data"]
+    morisawa = next(m for m in hits if m["name"] == "森澤恭子")
+    assert morisawa["parts"]["posts"] > 0
+    assert morisawa["posts"] and all(p["role_kind"] == "post" for p in morisawa["posts"])
+    assert all(e["role_kind"] == "member" for e in morisawa["evidence"])  # never mistaken for assembly speech
+    assert any(m["posts"] for m in match)
+    assert all(s["role_kind"] != "post" for s in statements)  # statement search is the minutes only
+
+
+def test_topic_profile_combines_assembly_and_posts(crawled_index):
+    db, _ = crawled_index
+    with TestClient(create_app(db)) as client:
+        rows = client.get(f"/v1/members/{member_id('130001', '森沢恭子')}/topics").json()["data"]
+    assert {r["source"] for r in rows} == {"assembly", "posts"}
