@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import time
 from collections import Counter, defaultdict
@@ -150,7 +151,9 @@ def analyze_all(
     results = map(_analyze_batch, jobs) if workers <= 1 or len(jobs) <= 1 else None
     pool = None
     if results is None:
-        pool = ProcessPoolExecutor(max_workers=workers)
+        # Spawned, not forked: the parent may hold torch (embedding model) threads, and
+        # forking a process with live OpenMP threads can deadlock the children.
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
         results = pool.map(_analyze_batch, jobs)
     try:
         for job, result in zip(jobs, results, strict=True):

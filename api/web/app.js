@@ -111,6 +111,15 @@ function sourceLink(st, label = "出典") {
     `${label}: ${st.meeting_title}`, h("span", { class: "visually-hidden" }, "（新しいタブで開きます）"));
 }
 
+/** A link that leaves the site: new tab, no opener, no referrer. */
+function externalLink(href, text, attrs = {}) {
+  return h("a", { href, target: "_blank", rel: "noopener noreferrer", ...attrs },
+    text, h("span", { class: "visually-hidden" }, "（新しいタブで開きます）"));
+}
+
+/** Only http(s) URLs become links (the API's URLs come from crawled pages). */
+const isWebUrl = (url) => typeof url === "string" && /^https?:\/\//i.test(url);
+
 function setStatus(el, kind, message, hint) {
   el.replaceChildren();
   el.className = `status ${kind || ""}`;
@@ -293,13 +302,14 @@ function renderResults(f, body) {
 
 function scoreParts(m) {
   const p = m.parts || {};
-  const total = (p.focus || 0) + (p.answers || 0) + (p.breadth || 0) || 1;
   const rel = Math.max(0, Math.min(1, p.relative ?? 0));
   const parts = [
     ["focus", "本人の質問", p.focus || 0],
     ["answers", "執行部答弁", p.answers || 0],
     ["breadth", "取り上げた会議数", p.breadth || 0],
   ];
+  if ((p.posts || 0) > 0) parts.push(["posts", "ブログ", p.posts]); // the member's own blog/site posts, only when they count
+  const total = parts.reduce((n, [, , v]) => n + v, 0) || 1;
   const label = `相対スコア ${Math.round(rel * 100)}%（` + parts.map(([, n, v]) => `${n} ${v.toFixed(2)}`).join("、") + "）";
   const bar = h("div", { class: "scorebar", role: "img", "aria-label": label },
     h("div", { class: "scorebar-fill", style: `width:${(rel * 100).toFixed(1)}%` },
@@ -361,7 +371,22 @@ function memberCard(m, rank, terms) {
     h("h4", { class: "evidence-title" }, "根拠となる発言"),
     h("ol", { class: "evidence" },
       evidence.map((ev) => h("li", {}, quote(ev, terms, 180), answersFor(ev.statement_id).slice(0, 1).map(answerBlock)))),
-    orphanAnswers.map(answerBlock));
+    orphanAnswers.map(answerBlock),
+    postsBlock(m.posts || [], terms));
+}
+
+/** 「ブログ・サイトでも発信」: the member's own posts on the same issue, kept apart from the minutes evidence. */
+function postsBlock(posts, terms) {
+  if (!posts.length) return null;
+  return h("aside", { class: "card-posts", "aria-label": "本人のブログ・サイトの投稿（会議録ではありません）" },
+    h("h4", { class: "card-posts-title" }, "ブログ・サイトでも発信"),
+    h("p", { class: "card-posts-note" }, "議員本人のブログ・サイトの投稿です（会議録ではありません）。"),
+    h("ul", { class: "card-posts-list" }, posts.slice(0, 2).map((st) => h("li", { class: "card-post" },
+      h("p", { class: "card-post-head" },
+        isWebUrl(st.source_url) ? externalLink(st.source_url, st.meeting_title || "（無題の投稿）", { class: "post-title" })
+          : h("span", { class: "post-title" }, st.meeting_title || "（無題の投稿）"),
+        h("span", { class: "post-date" }, formatDate(st.date))),
+      st.text ? h("p", { class: "card-post-text" }, highlighted(excerpt(st.text, terms, 120), terms)) : null))));
 }
 
 // ---------------------------------------------------------------- CSV (client-side, UTF-8 with BOM for Excel)
@@ -373,10 +398,11 @@ function csvCell(value) {
 }
 
 export function membersCsv(body) {
-  const rows = [["順位", "議員", "議会", "スコア", "根拠(会議・日付・URL)"]];
+  const rows = [["順位", "議員", "議会", "スコア", "根拠(会議・日付・URL)", "ブログ投稿(URL)"]];
   (body.data || []).forEach((m, i) => {
     const evidence = new Set((m.evidence || []).map((ev) => `${ev.meeting_title}・${ev.date || "日付不明"}・${ev.source_url}`));
-    rows.push([(body.offset || 0) + i + 1, m.name, m.assembly_name, m.score.toFixed(3), [...evidence].join("\n")]);
+    const posts = new Set((m.posts || []).map((p) => p.source_url).filter(Boolean));
+    rows.push([(body.offset || 0) + i + 1, m.name, m.assembly_name, m.score.toFixed(3), [...evidence].join("\n"), [...posts].join("\n")]);
   });
   return "\uFEFF" + rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }
@@ -423,16 +449,78 @@ function renderMemberInfo(m) {
   document.title = `${m.name}（${m.assembly_name}）— 議員サーチ`;
   $("member-name").textContent = m.name;
   const row = (dt, ...dd) => h("div", {}, h("dt", {}, dt), h("dd", {}, ...dd));
+  const term = m.term_start || m.term_end
+    ? `${m.term_start ? formatDate(m.term_start) : ""}〜${m.term_end ? formatDate(m.term_end) : ""}` : null;
   $("member-info").replaceChildren(
     row("議会", h("a", { href: withFilters(`/assemblies/${encodeURIComponent(m.assembly_code)}`), "data-nav": true }, m.assembly_name)),
+    m.party ? row("会派", m.party) : null,
+    m.district ? row("選挙区", m.district) : null,
+    term ? row("任期", term) : null,
     m.seats ? row("議席番号", m.seats) : null,
     row("会議録での発言期間", m.first_date ? `${formatDate(m.first_date)}〜${formatDate(m.last_date)}` : "不明"),
     row("発言", `${m.n_speeches}回（うち質問 ${m.n_questions}回）`),
   );
+  const reading = $("member-reading");
+  reading.hidden = !m.reading;
+  reading.textContent = m.reading ? `よみ：${m.reading}` : "";
+  const committees = m.committees || [];
+  $("member-committees").hidden = !committees.length;
+  $("member-committees").replaceChildren(...(committees.length
+    ? [h("span", { class: "chips-label" }, "所属委員会"), ...committees.map((c) => h("span", { class: "chip" }, c))] : []));
+  const links = memberLinks(m.links || {});
+  $("member-links").hidden = !links.length;
+  $("member-links-list").replaceChildren(...links.map(([kind, label, url]) =>
+    h("li", {}, externalLink(url, label, { class: `ext-link ext-${kind.split(":")[0]}`, "data-kind": kind }))));
+  const profile = $("member-profile");
+  profile.hidden = !isWebUrl(m.profile_url);
+  profile.replaceChildren(...(profile.hidden ? [] : [externalLink(m.profile_url, "議会サイトの紹介ページ", { class: "profile" })]));
+  renderLatestPosts(m.latest_posts || []);
   const note = $("member-note");
   note.hidden = !m.surname_only;
   note.textContent = m.surname_only
     ? "会議録に姓しか記されていない（委員会の「○○委員」など）ため、同姓の議員と区別できていない可能性があります。" : "";
+}
+
+const LINK_LABELS = {
+  site: "公式サイト", blog: "ブログ", x: "X（旧Twitter）", facebook: "Facebook", instagram: "Instagram",
+  youtube: "YouTube", line: "LINE", tiktok: "TikTok",
+};
+const BLOG_PLATFORMS = {
+  ameba: "アメブロ", note: "note", hatena: "はてなブログ", livedoor: "ライブドアブログ", wordpress: "WordPress",
+  blogger: "Blogger", fc2: "FC2ブログ", seesaa: "Seesaaブログ", goo: "gooブログ", jugem: "JUGEM",
+  excite: "エキサイトブログ", cocolog: "ココログ", other: "その他",
+};
+const LINK_ORDER = ["site", "blog", "x", "facebook", "instagram", "youtube", "line", "tiktok"];
+
+/** [kind, Japanese label, url] of the member's own links (http(s) only), site and blogs first, then SNS. */
+function memberLinks(links) {
+  const rank = (kind) => {
+    const i = LINK_ORDER.indexOf(kind.split(":")[0]);
+    return i < 0 ? LINK_ORDER.length : i;
+  };
+  const label = (kind) => {
+    const [base, sub] = kind.split(":");
+    if (base === "blog" && sub) return `ブログ（${BLOG_PLATFORMS[sub] || sub}）`;
+    return LINK_LABELS[base] || kind;
+  };
+  return Object.entries(links)
+    .filter(([, url]) => isWebUrl(url))
+    .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
+    .map(([kind, url]) => [kind, label(kind), url]);
+}
+
+/** 「最近のブログ・サイト投稿」: the member's own posts (not the minutes), newest first as the API gives them. */
+function renderLatestPosts(posts) {
+  $("member-posts").hidden = !posts.length;
+  $("member-posts-list").replaceChildren(...posts.map((p) => h("li", { class: "own-post" },
+    h("p", { class: "own-post-head" },
+      p.date ? h("time", { datetime: p.date, class: "post-date" }, formatDate(p.date)) : h("span", { class: "post-date" }, "日付不明"),
+      isWebUrl(p.url) ? externalLink(p.url, p.title || "（無題の投稿）", { class: "post-title" })
+        : h("span", { class: "post-title" }, p.title || "（無題の投稿）")),
+    p.excerpt ? h("p", { class: "own-post-text" }, p.excerpt) : null,
+    p.topics && p.topics.length
+      ? h("p", { class: "chips" }, h("span", { class: "visually-hidden" }, "政策トピック: "), p.topics.map((t) => h("span", { class: "chip" }, t)))
+      : null)));
 }
 
 async function renderTopic(id, token) {

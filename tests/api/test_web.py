@@ -195,6 +195,8 @@ def test_member_page_shows_timeline_chart_and_more(page):
     more.click()
     page.wait_for_function("document.querySelectorAll('#member-timeline .tl-item').length > 20")
     page.screenshot(path=ARTIFACTS / "member.png", full_page=True)
+    for empty in ("#member-reading", "#member-committees", "#member-links", "#member-profile", "#member-posts"):
+        assert page.locator(empty).is_hidden(), f"{empty} shown without roster data"
 
     page.go_back()
     page.locator("#member-list > li.card").first.wait_for()
@@ -220,8 +222,9 @@ def test_csv_download_of_the_member_list(page):
     raw = Path(download.path()).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
-    assert rows[0] == ["順位", "議員", "議会", "スコア", "根拠(会議・日付・URL)"]
-    rank, member, assembly, score, evidence = rows[1]
+    assert rows[0] == ["順位", "議員", "議会", "スコア", "根拠(会議・日付・URL)", "ブログ投稿(URL)"]
+    rank, member, assembly, score, evidence, posts = rows[1]
+    assert posts == ""  # the demo index has no blog posts
     assert (rank, member, assembly) == ("1", first_name, "東京都議会")
     assert float(score) > 0
     assert "令和二年東京都議会会議録" in evidence and "2020-" in evidence and TOKYO in evidence
@@ -329,3 +332,140 @@ def test_live_app_search_and_error(live_page, server):
         expected = httpx.get(f"{server}/v1/members/search", params={"q": too_long}).json()["error"]
     _search(live_page, too_long)
     live_page.get_by_role("alert").get_by_text(expected).wait_for()
+
+
+# ---------------------------------------------------------------- roster, links and posts (stubbed: the demo index has none)
+
+POST_URL = "https://ameblo.jp/example-giin/entry-12800000001.html"
+MEMBER_EXTRAS = {
+    "reading": "ぎかい たろう",
+    "party": "都民ファーストの会東京都議団",
+    "district": "世田谷区",
+    "committees": ["厚生委員会", "予算特別委員会"],
+    "term_start": "2021-07-23",
+    "term_end": "2025-07-22",
+    "profile_url": "https://www.gikai.metro.tokyo.jp/membership/example.html",
+    "links": {
+        "site": "https://example-giin.jp/",
+        "blog": "https://ameblo.jp/example-giin/",
+        "blog:note": "https://note.com/example_giin",
+        "x": "https://x.com/example_giin",
+        "facebook": "https://www.facebook.com/example.giin",
+        "instagram": "https://www.instagram.com/example_giin/",
+        "youtube": "https://www.youtube.com/@example_giin",
+        "line": "https://lin.ee/example",
+        "tiktok": "javascript:alert(1)",  # never becomes a link
+    },
+    "latest_posts": [
+        {"statement_id": "post-1", "title": "産後ケアの拡充を求めました", "date": "2024-03-15", "url": POST_URL,
+         "excerpt": "本日の厚生委員会で、産後ケア事業の利用料の軽減について質問しました。", "topics": ["産後ケア", "子育て支援"]},
+        {"statement_id": "post-2", "title": "地域の防災訓練に参加", "date": None, "url": "https://example-giin.jp/news/2",
+         "excerpt": "", "topics": []},
+    ],
+}
+EXPECTED_LINKS = {
+    "公式サイト": "https://example-giin.jp/", "ブログ": "https://ameblo.jp/example-giin/",
+    "ブログ（note）": "https://note.com/example_giin", "X（旧Twitter）": "https://x.com/example_giin",
+    "Facebook": "https://www.facebook.com/example.giin", "Instagram": "https://www.instagram.com/example_giin/",
+    "YouTube": "https://www.youtube.com/@example_giin", "LINE": "https://lin.ee/example",
+}
+
+
+def _first_member(server: str, q: str = "産後ケア") -> dict:
+    import httpx
+
+    return httpx.get(f"{server}/v1/members/search", params={"q": q}).json()["data"][0]
+
+
+@pytest.mark.slow
+def test_member_page_shows_roster_links_and_own_posts(page, server):
+    import httpx
+
+    member_id = _first_member(server)["member_id"]
+    member = httpx.get(f"{server}/v1/members/{member_id}").json() | MEMBER_EXTRAS
+    page.route(f"**/v1/members/{member_id}", lambda route: route.fulfill(json=member))
+    page.goto(f"/members/{member_id}")
+    _expect(page.locator("#member-name")).to_have_text(member["name"])
+    _expect(page.locator("#member-reading")).to_have_text("よみ：ぎかい たろう")
+    info = page.locator("#member-info").inner_text()
+    for text in ("会派", "都民ファーストの会東京都議団", "選挙区", "世田谷区", "任期", "2021年7月23日〜2025年7月22日"):
+        assert text in info
+    assert page.locator("#member-committees").inner_text().startswith("所属委員会")
+    assert page.locator("#member-committees .chip").all_inner_texts() == ["厚生委員会", "予算特別委員会"]
+
+    links = page.locator("#member-links a")
+    assert links.count() == len(EXPECTED_LINKS)
+    for label, href in EXPECTED_LINKS.items():
+        a = page.locator("#member-links").get_by_role("link", name=label, exact=False).and_(
+            page.locator(f'a[href="{href}"]'))
+        assert a.count() == 1, label
+        assert a.get_attribute("target") == "_blank" and a.get_attribute("rel") == "noopener noreferrer"
+    assert links.first.inner_text().startswith("公式サイト")
+    assert not page.locator('#member-links a[href^="javascript"]').count() and "TikTok" not in page.locator("#member-links").inner_text()
+    profile = page.get_by_role("link", name="議会サイトの紹介ページ")
+    assert profile.get_attribute("href") == MEMBER_EXTRAS["profile_url"] and profile.get_attribute("target") == "_blank"
+
+    posts = page.locator("#member-posts")
+    _expect(posts.get_by_role("heading")).to_have_text("最近のブログ・サイト投稿")
+    assert "会議録（議会での発言）ではありません" in posts.inner_text()
+    items = posts.locator(".own-post")
+    assert items.count() == 2
+    first = items.first
+    title = first.get_by_role("link", name="産後ケアの拡充を求めました")
+    assert title.get_attribute("href") == POST_URL and title.get_attribute("target") == "_blank"
+    assert title.get_attribute("rel") == "noopener noreferrer"
+    assert "2024年3月15日" in first.inner_text() and "利用料の軽減" in first.inner_text()
+    assert first.locator(".chip").all_inner_texts() == ["産後ケア", "子育て支援"]
+    assert "日付不明" in items.nth(1).inner_text() and not items.nth(1).locator(".chip").count()
+    # posts are not minutes: none of them in the timeline or styled as a quote
+    page.locator("#member-timeline .tl-item").first.wait_for()
+    assert not posts.locator("blockquote, .quote, a.source").count()
+    assert POST_URL not in page.locator("#member-timeline").inner_html()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=ARTIFACTS / "member-with-links.png", clip={"x": 0, "y": 0, "width": 1280, "height": 1100})
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=ARTIFACTS / "member-with-links-phone.png", clip={"x": 0, "y": 0, "width": 390, "height": 844})
+
+
+@pytest.mark.slow
+def test_result_card_shows_own_posts_apart_from_evidence(page, server):
+    import httpx
+
+    def search(route):
+        body = httpx.get(route.request.url.replace(route.request.url.split("/v1/")[0], server)).json()
+        first = body["data"][0]
+        first["parts"]["posts"] = 0.12
+        first["posts"] = [{
+            **first["evidence"][0], "statement_id": "post-1", "role_kind": "post", "heading": None,
+            "text": "本日の厚生委員会で、産後ケア事業の利用料の軽減について質問しました。", "date": "2024-03-15",
+            "meeting_title": "産後ケアの拡充を求めました", "meeting_kind": "post", "committee": None, "source_url": POST_URL,
+            "answers_statement_id": None,
+        }]
+        route.fulfill(json=body)
+
+    page.route("**/v1/members/search?*", search)
+    _search(page, "産後ケア")
+    cards = page.locator("#member-list > li.card")
+    cards.first.wait_for()
+    first, second = cards.nth(0), cards.nth(1)
+    block = first.locator(".card-posts")
+    _expect(block.get_by_role("heading")).to_have_text("ブログ・サイトでも発信")
+    assert "会議録ではありません" in block.inner_text() and "2024年3月15日" in block.inner_text()
+    assert "利用料の軽減" in block.inner_text()
+    link = block.get_by_role("link", name="産後ケアの拡充を求めました")
+    assert link.get_attribute("href") == POST_URL and link.get_attribute("target") == "_blank"
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    # apart from the minutes evidence: not inside it, not a quote, and the evidence never links the post
+    assert not first.locator(".evidence .card-posts, .evidence a[href='%s']" % POST_URL).count()
+    assert not block.locator("blockquote, .quote, a.source").count()
+    assert first.locator(".evidence > li > blockquote").count() >= 1
+    assert "ブログ" in first.locator(".legend").inner_text() and "ブログ 0.12" in first.locator(".scorebar").get_attribute("aria-label")
+    assert first.locator(".seg.posts").count() == 1
+    assert not second.locator(".card-posts").count() and "ブログ" not in second.locator(".legend").inner_text()
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="CSV をダウンロード").click()
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_bytes().decode("utf-8-sig"), newline="")))
+    assert rows[0][-1] == "ブログ投稿(URL)" and rows[1][-1] == POST_URL and rows[2][-1] == ""
+    first.scroll_into_view_if_needed()
+    first.screenshot(path=ARTIFACTS / "search-with-posts.png")
