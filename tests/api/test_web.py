@@ -456,7 +456,7 @@ def test_result_card_shows_own_posts_apart_from_evidence(page, server):
     assert link.get_attribute("href") == POST_URL and link.get_attribute("target") == "_blank"
     assert link.get_attribute("rel") == "noopener noreferrer"
     # apart from the minutes evidence: not inside it, not a quote, and the evidence never links the post
-    assert not first.locator(".evidence .card-posts, .evidence a[href='%s']" % POST_URL).count()
+    assert not first.locator(f".evidence .card-posts, .evidence a[href='{POST_URL}']").count()
     assert not block.locator("blockquote, .quote, a.source").count()
     assert first.locator(".evidence > li > blockquote").count() >= 1
     assert "ブログ" in first.locator(".legend").inner_text() and "ブログ 0.12" in first.locator(".scorebar").get_attribute("aria-label")
