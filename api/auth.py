@@ -83,6 +83,26 @@ def rate_limit(request: Request, caller: Caller, settings: Settings) -> None:
         )
 
 
+def _presented_key(request: Request) -> str | None:
+    """The one key the request presents. Every credential header sent must carry a key, and the
+    same one: a malformed Authorization header beside a good X-API-Key is refused, not ignored."""
+    keys = []
+    auth = request.headers.get("authorization")
+    if auth is not None:
+        scheme, _, credential = auth.strip().partition(" ")
+        if scheme.lower() != "bearer" or not credential.strip():
+            raise HTTPException(403, "Authorization header must be `Bearer gk_...`")
+        keys.append(credential.strip())
+    header_key = request.headers.get("x-api-key")
+    if header_key is not None:
+        if not header_key.strip():
+            raise HTTPException(403, "X-API-Key header is empty")
+        keys.append(header_key.strip())
+    if len(set(keys)) > 1:
+        raise HTTPException(403, "Authorization and X-API-Key carry different keys")
+    return keys[0] if keys else None
+
+
 def api_access(
     request: Request, settings: SettingsDep, state: StateDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
@@ -91,7 +111,7 @@ def api_access(
     """Application-wide dependency: authenticate and rate-limit ``/v1/`` requests; other paths pass."""
     if not request.url.path.startswith("/v1/"):
         return
-    caller = authenticate(request, settings, state, (bearer.credentials if bearer else None) or x_api_key)
+    caller = authenticate(request, settings, state, _presented_key(request))
     request.state.caller = caller
     rate_limit(request, caller, settings)
 

@@ -34,7 +34,13 @@ def clean_text(value: str, name: str, max_chars: int) -> str:
     return value
 
 
-def query_text(settings: SettingsDep, q: Annotated[str, Query(description="探したい課題・政策 (例: 待機児童)", max_length=20_000)]) -> str:
+# At least one printable, non-space character: the schema says what clean_text enforces.
+_NOT_BLANK = r"[^\s\x00-\x1f\x7f]"
+
+
+def query_text(settings: SettingsDep, q: Annotated[str, Query(
+        description="探したい課題・政策 (例: 待機児童)。1,000字まで", min_length=1, max_length=1000, pattern=_NOT_BLANK,
+        examples=["待機児童"])]) -> str:
     return clean_text(q, "q", settings.max_query_chars)
 
 

@@ -18,11 +18,23 @@ def _error(status: int, message: str, headers: dict | None = None) -> JSONRespon
     return JSONResponse({"ok": False, "status": status, "error": message}, status_code=status, headers=headers)
 
 
+def _message(err: dict) -> str:
+    # The schema's constraints (min/max length, pattern) in the words the API uses everywhere.
+    kind, ctx, value = err.get("type"), err.get("ctx") or {}, err.get("input")
+    if kind in ("string_too_short", "string_pattern_mismatch") and isinstance(value, str) and not value.strip():
+        return "must not be empty"
+    if kind == "string_pattern_mismatch":
+        return "must contain at least one visible character"
+    if kind == "string_too_long" and isinstance(value, str):
+        return f"{len(value)} characters; at most {ctx.get('max_length')} are accepted"
+    return err.get("msg", "invalid")
+
+
 def _describe(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body"))
-        parts.append(f"{where or 'request'}: {err.get('msg', 'invalid')}")
+        parts.append(f"{where or 'request'}: {_message(err)}")
     return "; ".join(parts) or "invalid request"
 
 

@@ -40,7 +40,7 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(auth.api_access)],  # keys and rate limits for every /v1/ path
-        responses={422: {"model": Error}, 404: {"model": Error}, 503: {"model": Error}},
+        responses={status: {"model": Error} for status in (400, 401, 403, 404, 422, 429, 503)},
     )
     app.state.searcher = searcher
     app.state.rate_limiter = RateLimiter()

@@ -2,8 +2,8 @@
 
 A cursor is opaque to clients: ``base64url("<offset>.<params hash>")``, where the hash covers the
 path and every query parameter except ``cursor``, ``offset`` and ``limit`` (the page size may
-change between pages). Sending a cursor with different parameters, or together with
-``offset``, is a 422 — a cursor continues exactly the listing it came from.
+change between pages). Sending a cursor with different parameters is a 422 — a cursor continues
+exactly the listing it came from; an ``offset`` sent beside a cursor is ignored.
 
 Use in a route (``PageDep``: default limit 10, ``Page20Dep``: 20, or ``Depends(paginate(...))``)::
 
@@ -70,7 +70,7 @@ def paginate(default_limit: int = 10, max_limit: int = 100):
     def page(
         request: Request,
         limit: Annotated[int, Query(ge=1, le=max_limit, description=f"件数 (1〜{max_limit})")] = default_limit,
-        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="先頭からのずらし (cursor の代わりに使えます)")] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="先頭からのずらし (cursor の代わりに使えます。cursor があれば無視)")] = 0,
         cursor: Annotated[str | None, Query(
             max_length=200,
             description="前のレスポンスの next_cursor をそのまま渡すと続きのページを返します (他の条件は同じにすること)",
@@ -80,8 +80,8 @@ def paginate(default_limit: int = 10, max_limit: int = 100):
         digest = params_hash(request)
         if cursor is None:
             return Page(offset, limit, digest)
-        if "offset" in request.query_params:
-            raise HTTPException(422, "cursor: send either cursor or offset, not both")
+        # A cursor carries its own offset; an offset sent beside it is ignored (documented),
+        # which keeps every schema-valid combination of parameters acceptable.
         at, issued_for = decode_cursor(cursor)
         if issued_for != digest:
             raise HTTPException(422, "cursor: was issued for other query parameters; "

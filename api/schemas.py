@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -174,11 +175,12 @@ class Health(BaseModel):
 
 class MatchRequest(BaseModel):
     description: str = Field(
-        min_length=1, max_length=2000,
+        min_length=1, max_length=2000, pattern=r"[^\s\x00-\x1f\x7f]",
         description="解決策・課題の説明 (自由記述、2,000字まで)",
         examples=["病児保育のオンライン予約システム。空き状況を確認でき、LINEから予約できる"],
     )
-    assemblies: list[str] | None = Field(default=None, max_length=100, description="議会の団体コード (6桁)")
+    assemblies: list[Annotated[str, Field(pattern=r"^\d{6}$")]] | None = Field(
+        default=None, max_length=100, description="議会の団体コード (6桁)")
     since: date | None = Field(default=None, description="この日以降の発言")
     until: date | None = Field(default=None, description="この日以前の発言")
     limit: int = Field(default=10, ge=1, le=100)

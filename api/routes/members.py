@@ -27,7 +27,8 @@ def read_member(member_id: str, searcher: SearcherDep) -> Member:
     row = searcher.member(member_id)
     if row is None:
         raise HTTPException(404, f"member {member_id!r} not found")
-    fields = {k: row[k] for k in Member.model_fields if k in row and row[k] is not None}
+    fields = {k: row[k] for k in Member.model_fields if k in row}
+    fields["committees"] = row.get("committees") or []
     fields["links"] = json.loads(row["links"]) if row.get("links") else {}
     return Member(**fields, **searcher.member_extras(member_id))
 

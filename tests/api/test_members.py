@@ -66,3 +66,12 @@ def test_odd_input_never_500(client, q):
 def test_malformed_unicode_is_422(client):
     r = client.get("/v1/members/search?q=%ED%A0%80")  # a lone surrogate, UTF-8-encoded
     assert r.status_code in (200, 422)
+
+
+def test_member_without_roster_data_reads_fine(client):
+    # Found by schemathesis: nullable fields of a minutes-only member once made /v1/members/{id} a 500.
+    mid = client.get("/v1/members/search", params={"q": "待機児童"}).json()["data"][0]["member_id"]
+    r = client.get(f"/v1/members/{mid}")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["committees"] == [] and body["links"] == {} and body["latest_posts"] == []
