@@ -31,18 +31,7 @@ def ndcg_at_k(ranked: list[str], relevant: dict[str, float], k: int) -> float:
 
 
 def load_queries(path: str | Path) -> list[dict]:
-    queries = []
-    with open(path, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                q = json.loads(line)
-                q["query"], q["relevant"]  # noqa: B018 - required keys
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}:{line_no}: not a query object with 'query' and 'relevant': {exc}") from exc
-            queries.append(q)
-    return queries
+    return load_jsonl(path, ("query", "relevant"))
 
 
 def evaluate_members(searcher: Searcher, queries: list[dict], k: int = 10, use_date: bool = True) -> dict:

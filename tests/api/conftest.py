@@ -1,3 +1,4 @@
+import contextlib
 import socket
 import threading
 import time
@@ -6,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from api.settings import Settings, get_settings
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +39,21 @@ def server(demo_db):
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def state_path(tmp_path):
+    return tmp_path / "state.sqlite3"
+
+
+@pytest.fixture
+def make_client(demo_db, state_path):
+    """A TestClient factory with its own state file and settings overrides (demo_mode=False …)."""
+    with contextlib.ExitStack() as stack:
+        def make(**overrides) -> TestClient:
+            settings = Settings(state_path=state_path, **overrides)
+            app = create_app(demo_db)
+            app.dependency_overrides[get_settings] = lambda: settings
+            return stack.enter_context(TestClient(app))
+
+        yield make

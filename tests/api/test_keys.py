@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.cli import app as cli
 from api.keys_cli import parse_rate
-from api.main import create_app
-from api.settings import Settings, get_settings
 from api.state import StateDB
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def state_path(tmp_path):
-    return tmp_path / "state.sqlite3"
-
-
-@pytest.fixture
-def make_client(demo_db, state_path):
-    with contextlib.ExitStack() as stack:
-        def make(**overrides) -> TestClient:
-            settings = Settings(state_path=state_path, **overrides)
-            app = create_app(demo_db)
-            app.dependency_overrides[get_settings] = lambda: settings
-            return stack.enter_context(TestClient(app))
-
-        yield make
 
 
 def keys(*args: str, state_path) -> object:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.main import create_app
-from api.settings import Settings, get_settings
 from api.state import StateDB
 from api.webhooks import BATCH_SIZE, deliver_new_matches, sign, verify_signature
 
@@ -49,23 +45,6 @@ class Receiver:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture
-def state_path(tmp_path):
-    return tmp_path / "state.sqlite3"
-
-
-@pytest.fixture
-def make_client(demo_db, state_path):
-    with contextlib.ExitStack() as stack:
-        def make(**overrides) -> TestClient:
-            settings = Settings(state_path=state_path, **overrides)
-            app = create_app(demo_db)
-            app.dependency_overrides[get_settings] = lambda: settings
-            return stack.enter_context(TestClient(app))
-
-        yield make
 
 
 @pytest.mark.parametrize(("secret", "body", "header", "ok"), [
