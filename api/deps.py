@@ -64,5 +64,3 @@ def filters(
 
 
 FiltersDep = Annotated[Filters, Depends(filters)]
-LimitDep = Annotated[int, Query(ge=1, le=100, description="件数 (1〜100)")]
-OffsetDep = Annotated[int, Query(ge=0, le=10_000, description="先頭からのずらし")]

@@ -28,10 +28,8 @@ CANDIDATES = 4000
 # Weight of meaning (embedding cosine) against words (BM25) in the fused score;
 # tuned on the dev statement and member queries (see README, make eval).
 DENSE_WEIGHT = 0.3
-FEEDBACK_DOCS = 10
-FEEDBACK_TERMS = 10
-FEEDBACK_WEIGHT = 0.3
-FEEDBACK_VECTOR = 0.5
+# A passage engages with a topic from this tagger score on (a mere mention in a list scores lower).
+ENGAGED = 0.5
 
 
 class IndexNotFound(Exception):
@@ -126,9 +124,6 @@ class Searcher:
         self._embedder = None
         self._defaults = {
             "dense_weight": DENSE_WEIGHT,
-            # Pseudo-relevance feedback: +0.002 MAP on the statement dev set for a second
-            # query per search; not worth the latency, kept switchable for experiments.
-            "feedback": False,
         }
         self._thread = threading.local()
         self._allowed_cache: dict = {}
@@ -162,12 +157,10 @@ class Searcher:
 
     dense_weight = property(lambda self: self._setting("dense_weight"),
                             lambda self, v: self._defaults.__setitem__("dense_weight", v))
-    feedback = property(lambda self: self._setting("feedback"),
-                        lambda self, v: self._defaults.__setitem__("feedback", v))
 
     @contextmanager
     def ranking(self, **settings):
-        """Different fusion settings (dense_weight, feedback) for this thread, temporarily."""
+        """A different fusion setting (dense_weight) for this thread, temporarily."""
         unknown = set(settings) - set(self._defaults)
         if unknown:
             raise TypeError(f"unknown ranking settings: {sorted(unknown)}")
@@ -263,26 +256,14 @@ class Searcher:
             self._allowed_cache[key] = ids
         return ids
 
-    def _feedback_terms(self, cur: duckdb.DuckDBPyConnection, passage_ids: list[int], known: set[int]) -> list[tuple[int, float]]:
-        """Terms that carry the most BM25 weight across the top passages (pseudo-relevance feedback)."""
-        rows = cur.execute(
-            """SELECT term_id, sum(weight) AS w FROM postings WHERE passage_id IN (SELECT unnest($ids))
-               GROUP BY term_id ORDER BY w DESC, term_id LIMIT $n""",
-            {"ids": passage_ids, "n": FEEDBACK_TERMS + len(known)},
-        ).fetchall()
-        rows = [(t, w) for t, w in rows if t not in known][:FEEDBACK_TERMS]
-        top = rows[0][1] if rows else 1.0
-        return [(t, FEEDBACK_WEIGHT * w / top) for t, w in rows]
-
     def hybrid_passages(
         self, cur: duckdb.DuckDBPyConnection, text: str, tokens: list[str], filters: Filters,
         role_kinds: tuple[str, ...] | None, limit: int,
     ) -> list[tuple[int, float]]:
-        """BM25 fused with embedding similarity, refined once by pseudo-relevance feedback.
+        """BM25 candidates re-ranked by embedding similarity; plain BM25 when the index has no vectors.
 
-        Plain BM25 when the index has no vectors. Feedback: the terms and the mean
-        vector of the best passages of a first pass are added to the query, so a
-        short query (待機児童) also finds passages that say 保育所の整備 or 保育定員.
+        Pseudo-relevance feedback was measured here (+0.002 MAP on the statement dev set for a
+        second query per search) and left out.
         """
         terms = [(t, float(c)) for t, c in self._query_terms(cur, tokens)]
         dense = self._dense_index() if self.dense_weight > 0 else None
@@ -292,15 +273,6 @@ class Searcher:
             allowed = self._allowed_passages(cur, filters, role_kinds)
             if len(allowed) == 0:
                 return []
-        ranked = self._fuse(cur, terms, query_vec, dense, allowed, filters, role_kinds, limit)
-        if not self.feedback or not ranked:
-            return ranked
-        top = [pid for pid, _ in ranked[:FEEDBACK_DOCS]]
-        terms = terms + self._feedback_terms(cur, top, {t for t, _ in terms})
-        if dense is not None:
-            centroid = dense.matrix[dense.rows(top)].mean(axis=0)
-            query_vec = query_vec + FEEDBACK_VECTOR * centroid
-            query_vec = query_vec / (np.linalg.norm(query_vec) or 1.0)
         return self._fuse(cur, terms, query_vec, dense, allowed, filters, role_kinds, limit)
 
     def _fuse(self, cur, terms, query_vec, dense, allowed, filters, role_kinds, limit) -> list[tuple[int, float]]:
@@ -425,11 +397,11 @@ class Searcher:
                 """SELECT p.statement_id, m.title, m.date, m.url, left(p.text, 160) AS excerpt,
                           list(t.label ORDER BY pt.score DESC) FILTER (WHERE t.label IS NOT NULL) AS topics
                    FROM passages p JOIN meetings m ON m.meeting_id = p.meeting_id
-                   LEFT JOIN passage_topics pt ON pt.passage_id = p.passage_id AND pt.score >= 0.5
+                   LEFT JOIN passage_topics pt ON pt.passage_id = p.passage_id AND pt.score >= $engaged
                    LEFT JOIN topics t ON t.topic_id = pt.topic_id
                    WHERE p.member_id = $id AND p.role_kind = 'post' AND p.ordinal = 0
                    GROUP BY ALL ORDER BY m.date DESC NULLS LAST, p.statement_id LIMIT $n""",
-                {"id": member_id, "n": posts},
+                {"id": member_id, "n": posts, "engaged": ENGAGED},
             ).fetchall()
             return {
                 "affiliations": [dict(zip(cols, r, strict=True)) for r in aff],

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import duckdb
 
-from index.search import Filters, Searcher
+from index.search import ENGAGED, Filters, Searcher
 
-ENGAGED = 0.5
+__all__ = ["ENGAGED", "list_topics", "member_topics", "topic", "topic_members"]
 
 
 def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[dict]:
