@@ -1,26 +1,125 @@
-"""BM25 over passages, scored inside DuckDB.
+"""BM25 over passages: counts stored in DuckDB, scored in memory.
 
-The build stores each (term, passage) weight exactly as ``rank_bm25.BM25Okapi``
-defines it (k1=1.5, b=0.75, negative idf replaced by ε·mean idf with ε=0.25);
-a query is then a join of its tokens with ``postings`` and a sum, counting a
-token as often as it occurs in the query, as BM25Okapi does (see
-``index.search.Searcher.score_passages``).
+The build stores term counts (``postings.tf``), passage lengths (``passages.n_tokens``)
+and document frequencies (``terms.df``); the reader turns them into exactly
+``rank_bm25.BM25Okapi``'s scores (k1=1.5, b=0.75, a negative idf replaced by
+ε·mean idf with ε=0.25, each query token counted as often as it occurs).
+
+Weights are computed at query time because they depend on the whole corpus (N,
+average length, df): storing them would make every incremental build rewrite every
+posting. Postings are held as one array per column, grouped by term, so a query
+reads only its terms' runs — a few hundred thousand numbers even at a million
+passages — and sums them with ``numpy.bincount``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
 
 K1 = 1.5
 B = 0.75
 EPSILON = 0.25
 
 
-def score_sql(filters: str = "") -> str:
-    """SQL that scores passages for the query terms registered as table ``_q(term_id, qtf)``."""
-    return f"""
-        SELECT p.passage_id, sum(po.weight * q.qtf) AS bm25
-        FROM _q q
-        JOIN postings po ON po.term_id = q.term_id
-        JOIN passages p ON p.passage_id = po.passage_id
-        {('WHERE ' + filters) if filters else ''}
-        GROUP BY p.passage_id
-    """
+def _arrow(con: duckdb.DuckDBPyConnection, sql: str):
+    relation = con.sql(sql)
+    # DuckDB 2 renamed fetch_arrow_table() to to_arrow_table().
+    return relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
+
+
+@dataclass
+class Bm25Index:
+    terms: dict[str, int]          # term → term_id
+    idf: np.ndarray                # by term_id
+    offsets: np.ndarray            # postings of term t: [offsets[t], offsets[t + 1])
+    passage_ids: np.ndarray        # int32, grouped by term
+    tfs: np.ndarray                # term counts (uint16), same order
+    norm: np.ndarray               # by passage_id: k1 · (1 − b + b · dl / avgdl)
+    size: int                      # max passage_id + 1
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> Bm25Index:
+        terms_table = _arrow(con, "SELECT term_id, term, df FROM terms")
+        term_ids = terms_table.column("term_id").to_numpy()
+        n_terms = int(term_ids.max()) + 1 if len(term_ids) else 0
+        df = np.zeros(n_terms, dtype=np.float64)
+        df[term_ids] = terms_table.column("df").to_numpy()
+        terms = dict(zip(terms_table.column("term").to_pylist(), term_ids.tolist(), strict=True))
+
+        lengths = _arrow(con, "SELECT passage_id, n_tokens FROM passages")
+        pids = lengths.column("passage_id").to_numpy()
+        size = int(pids.max()) + 1 if len(pids) else 0
+        n_docs = len(pids)
+        dl = np.zeros(size, dtype=np.float64)
+        dl[pids] = lengths.column("n_tokens").to_numpy()
+        avgdl = float(dl[pids].mean()) if n_docs else 1.0
+        norm = K1 * (1 - B + B * dl / (avgdl or 1.0))
+
+        present = df > 0
+        idf = np.zeros(n_terms, dtype=np.float64)
+        idf[present] = np.log((n_docs - df[present] + 0.5) / (df[present] + 0.5))
+        if present.any():
+            average = float(idf[present].mean())
+            idf[present & (idf < 0)] = EPSILON * average
+
+        postings = _arrow(con, "SELECT term_id, passage_id, tf FROM postings")
+        t = postings.column("term_id").to_numpy()
+        counts = np.bincount(t, minlength=n_terms)
+        offsets = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        # Full builds write postings grouped by term; incremental builds append runs, which a
+        # stable sort merges.
+        order = None if bool(np.all(t[1:] >= t[:-1])) else np.argsort(t, kind="stable")
+        del t
+        passage_ids = postings.column("passage_id").to_numpy().astype(np.int32, copy=False)
+        tf = postings.column("tf").to_numpy()
+        del postings
+        # Counts are small: 16 bits keep the postings of a million passages near 200 MB.
+        tfs = tf.astype(np.uint16 if (tf.max(initial=0) < 2**16) else np.int32)
+        del tf
+        if order is not None:
+            passage_ids, tfs = passage_ids[order], tfs[order]
+        return cls(terms, idf, offsets, passage_ids, tfs, norm, size)
+
+    def term_ids(self, tokens: list[str]) -> list[tuple[int, float]]:
+        """(term_id, count in the query) of the tokens the index knows."""
+        counts: dict[int, float] = {}
+        for token in tokens:
+            tid = self.terms.get(token)
+            if tid is not None:
+                counts[tid] = counts.get(tid, 0.0) + 1.0
+        return list(counts.items())
+
+    def scores(self, terms: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """(passage ids that contain a query term, their BM25 scores)."""
+        if not terms:
+            return np.zeros(0, dtype=np.int32), np.zeros(0)
+        runs_p, runs_w = [], []
+        for tid, qtf in terms:
+            lo, hi = self.offsets[tid], self.offsets[tid + 1]
+            if hi <= lo:
+                continue
+            pids = self.passage_ids[lo:hi]
+            tf = self.tfs[lo:hi].astype(np.float64)
+            runs_p.append(pids)
+            runs_w.append((qtf * self.idf[tid]) * tf * (K1 + 1) / (tf + self.norm[pids]))
+        if not runs_p:
+            return np.zeros(0, dtype=np.int32), np.zeros(0)
+        if len(runs_p) == 1:
+            return runs_p[0], runs_w[0]
+        pids = np.concatenate(runs_p)
+        weights = np.concatenate(runs_w)
+        # Few distinct passages relative to the corpus: sort and reduce instead of a corpus-sized array.
+        if len(pids) * 8 < self.size:
+            order = np.argsort(pids, kind="stable")
+            pids, weights = pids[order], weights[order]
+            starts = np.flatnonzero(np.r_[True, pids[1:] != pids[:-1]])
+            return pids[starts], np.add.reduceat(weights, starts)
+        totals = np.bincount(pids, weights=weights, minlength=self.size)
+        hit = np.zeros(self.size, dtype=bool)
+        hit[pids] = True
+        ids = np.flatnonzero(hit).astype(np.int32)
+        return ids, totals[ids]

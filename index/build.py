@@ -1,21 +1,31 @@
 """Raw store → DuckDB index file (`gikai build`).
 
-The whole database is written to a temporary file next to the target and
-renamed over it only when complete, so a server reading the old file, or a
-build killed half-way, never exposes half-built data.
+The database is written to a temporary file next to the target and renamed over it
+only when complete, so a server reading the old file, or a build killed half-way,
+never exposes half-built data.
+
+Worker processes (one per core) turn raw meeting files into rows, term counts, topic
+scores and vectors (``index.analysis``); the main process streams their batches into
+DuckDB. BM25 keeps term counts and passage lengths, not weights, so adding meetings
+never rewrites what is there: when the target already holds an index made by the same
+analysis, the build is *incremental* — it copies the file, deletes the meetings that
+changed or vanished from the raw store, analyses only the new ones and appends them.
+Anything that would make the result differ from a full build (a new tokenizer,
+taxonomy or model, changed rosters or posts, a surname that now resolves differently)
+falls back to a full build.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import multiprocessing
 import os
+import shutil
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -23,20 +33,31 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crawlers.rawstore import RawStore
-from crawlers.records import MeetingRecord
+from index.analysis import (
+    DEFAULT_MODEL,
+    Batch,
+    Speaker,
+    analyze_meetings,
+    analyze_rows,
+    load_embedder,
+    member_id,
+    worker_init,
+)
+from index.analysis import meeting_id as _meeting_id
 from index.bm25 import EPSILON, K1, B
-from index.dense import encode_passages, write_embeddings
-from index.people import RosterInfo, post_rows, roster_by_member
+from index.people import POST_KIND, RosterInfo, post_rows, roster_by_member
+from index.rawscan import RawFile, latest_meetings
 from nlp.names import display_name, name_key
-from nlp.passages import answered_member, clean_speech_text, is_roll_call, split_passages
-from nlp.speaker import Speaker, parse_speaker
 
-INDEXED_ROLES = ("member", "executive", "witness", "chair")
-DEFAULT_MODEL = "default"  # the offline chiVe model built by `make setup`
-TOPIC_LINK_MIN = 0.2
-TOKENIZE_BATCH = 256
+__all__ = ["BuildSummary", "DEFAULT_MODEL", "build_index", "build_statement_index", "meeting_id", "member_id"]
+
+# Bump when the schema or what a worker computes changes: older index files then get a full build.
+FORMAT_VERSION = "2"
+JOB_BYTES = 1_500_000  # raw JSON per worker job: large enough to amortise, small enough to balance
+BUILD_MEMORY_LIMIT = "4GB"
 
 
 @dataclass
@@ -55,11 +76,24 @@ class BuildSummary:
     embedding_model: str | None = None
     posts: int = 0
     posts_unlinked: list[str] = field(default_factory=list)
+    mode: str = "full"  # full / incremental / unchanged
+    added_meetings: int = 0
+    removed_meetings: int = 0
+    added_passages: int = 0
+    full_reason: str | None = None
 
     def line(self) -> str:
+        change = ""
+        if self.mode == "incremental":
+            change = f" (incremental: +{self.added_meetings} / -{self.removed_meetings} meetings, " \
+                     f"+{self.added_passages} passages)"
+        elif self.mode == "unchanged":
+            change = " (unchanged: the raw store holds nothing new)"
+        elif self.full_reason:
+            change = f" (full build: {self.full_reason})"
         return (
-            f"built {self.db_path}: {self.meetings} meetings, {self.speeches} speeches, {self.passages} passages, "
-            f"{self.members} members ({self.surname_linked} surname-only linked, "
+            f"built {self.db_path}{change}: {self.meetings} meetings, {self.speeches} speeches, "
+            f"{self.passages} passages, {self.members} members ({self.surname_linked} surname-only linked, "
             f"{len(self.surname_ambiguous)} ambiguous left unlinked), {self.terms} terms, "
             f"{self.topic_links} passage-topic links, {self.posts} posts ({len(self.posts_unlinked)} unlinked), "
             f"embeddings: {self.embedding_model or 'none'} "
@@ -67,24 +101,536 @@ class BuildSummary:
         )
 
 
-def meeting_id(record: MeetingRecord) -> str:
-    return hashlib.sha1(f"{record.source_system}\0{record.source_id}".encode()).hexdigest()[:16]
+def meeting_id(record_or_system, source_id: str | None = None) -> str:
+    """Stable meeting id: of a record, or of (source_system, source_id)."""
+    if source_id is None:
+        return _meeting_id(record_or_system.source_system, record_or_system.source_id)
+    return _meeting_id(record_or_system, source_id)
 
 
-def member_id(assembly_code: str, key: str) -> str:
-    return f"{assembly_code}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:12]}"
+# -- what makes two builds comparable ------------------------------------------------------------
 
 
-@dataclass
-class _MemberAcc:
-    assembly_code: str
-    name: str
-    key: str
-    surname_only: bool
-    seats: set[int] = field(default_factory=set)
-    dates: list = field(default_factory=list)
-    n_speeches: int = 0
-    n_questions: int = 0
+def analysis_fingerprint(embedding_model: str | None) -> str:
+    """Everything a worker's output depends on besides the raw file itself."""
+    import sudachipy
+
+    from nlp.topics import default_tagger
+
+    parts = [FORMAT_VERSION, getattr(sudachipy, "__version__", "?"), str(embedding_model)]
+    try:
+        from importlib.metadata import version
+
+        parts.append(version("sudachidict-core"))
+    except Exception:  # noqa: BLE001 - a missing version only makes builds full more often
+        parts.append("?")
+    parts.append(resources.files("nlp").joinpath("compounds.txt").read_text(encoding="utf-8"))
+    parts.append(repr([t.model_dump() for t in default_tagger().taxonomy.flatten()]))
+    embedder = load_embedder(embedding_model)
+    if embedder is not None:
+        parts.append(f"{embedder.name}:{embedder.dim}:{getattr(embedder, 'fingerprint', '')}")
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+def _people_fingerprint(store: RawStore) -> str:
+    names = sorted(p.name for t in ("member", "post") for p in store.paths(t))
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()
+
+
+# -- the build -----------------------------------------------------------------------------------
+
+
+def build_index(
+    raw_dir: str | os.PathLike[str],
+    db_path: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    progress: bool = False,
+    embedding_model: str | None = DEFAULT_MODEL,
+    full: bool = False,
+) -> BuildSummary:
+    """Build (or bring up to date) the index; ``embedding_model`` None skips vectors.
+
+    ``full`` forces a build from scratch even when an incremental one is possible.
+    """
+    started = time.perf_counter()
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    summary = BuildSummary(db_path=str(db_path))
+    workers = workers or os.cpu_count() or 1
+    store = RawStore(raw_dir)
+    embedder = load_embedder(embedding_model)
+    fingerprint = analysis_fingerprint(embedding_model)
+    people = _people_fingerprint(store)
+    live = latest_meetings(store)
+
+    builder = _Builder(store, db_path, summary, workers, progress, embedding_model, embedder, fingerprint, people)
+    reason = "requested" if full else builder.incremental_blocker(live)
+    if reason is None:
+        done = builder.incremental(live)
+        if done is not None:
+            summary.seconds = time.perf_counter() - started
+            return summary
+        reason = summary.full_reason
+    summary.full_reason = reason
+    summary.mode = "full"
+    builder.full(live)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+class _Builder:
+    def __init__(self, store, db_path, summary, workers, progress, model, embedder, fingerprint, people):
+        self.store = store
+        self.db_path = db_path
+        self.summary = summary
+        self.workers = workers
+        self.progress = progress
+        self.model = model
+        self.embedder = embedder
+        self.fingerprint = fingerprint
+        self.people = people
+        self.tmp_path = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
+        self.assemblies: set[str] = set()
+        self._next_pid = 0
+
+    # -- deciding -----------------------------------------------------------------------------
+    def incremental_blocker(self, live: list[RawFile]) -> str | None:
+        """Why this build cannot be incremental, or None when it can."""
+        if not self.db_path.exists():
+            return "no previous index"
+        try:
+            con = duckdb.connect(str(self.db_path), read_only=True)
+        except duckdb.Error as exc:
+            return f"previous index unreadable ({exc})"
+        try:
+            info = dict(con.execute("SELECT key, value FROM build_info").fetchall())
+        except duckdb.Error:
+            info = {}
+        finally:
+            con.close()
+        if info.get("format") != FORMAT_VERSION:
+            return "previous index has another format"
+        if info.get("analysis") != self.fingerprint:
+            return "tokenizer, topics or embedding model changed"
+        if info.get("people") != self.people:
+            return "rosters or posts changed"
+        return None
+
+    # -- full build -----------------------------------------------------------------------------
+    def full(self, live: list[RawFile]) -> None:
+        self.tmp_path.unlink(missing_ok=True)
+        con = self._connect(self.tmp_path)
+        try:
+            con.execute(resources.files("index").joinpath("schema.sql").read_text(encoding="utf-8"))
+            self._create_embeddings(con)
+            self._write_topic_table(con)
+            speakers = self._stream(con, [f.path for f in live], first_pid=0)
+            roster_records = list(self.store.latest("member").values())
+            self._members_full(con, speakers, roster_records)
+            self._posts(con)
+            self._finish_terms_full(con)
+            self._finish(con, mode="full")
+        except BaseException:
+            con.close()
+            self.tmp_path.unlink(missing_ok=True)
+            raise
+        con.close()
+        self._swap()
+
+    # -- incremental build ----------------------------------------------------------------------
+    def incremental(self, live: list[RawFile]) -> bool | None:
+        con = duckdb.connect(str(self.db_path), read_only=True)
+        try:
+            indexed = dict(con.execute(
+                "SELECT content_hash, meeting_id FROM meetings WHERE kind <> $post", {"post": POST_KIND}).fetchall())
+            unlinked_posts = int(dict(con.execute("SELECT key, value FROM build_info").fetchall()).get(
+                "posts_unlinked", "0"))
+        finally:
+            con.close()
+        live_hashes = {f.content_hash for f in live}
+        added = [f for f in live if f.content_hash not in indexed]
+        removed = [mid for h, mid in indexed.items() if h not in live_hashes]
+        if not added and not removed:
+            self._unchanged()
+            return True
+        shutil.copyfile(self.db_path, self.tmp_path)
+        con = self._connect(self.tmp_path)
+        try:
+            self._delete_meetings(con, removed)
+            first_pid = con.execute("SELECT coalesce(max(passage_id) + 1, 0) FROM passages").fetchall()[0][0]
+            con.execute("CREATE TEMP TABLE _new_passages (passage_id INTEGER)")
+            con.execute("CREATE TEMP TABLE _new_meetings (meeting_id VARCHAR)")
+            self.assemblies = set(c for (c,) in con.execute("SELECT assembly_code FROM assemblies").fetchall())
+            speakers = self._stream(con, [f.path for f in added], first_pid=first_pid, track_new=True)
+            blocker = self._members_incremental(con, speakers, unlinked_posts)
+            if blocker:
+                con.close()
+                self.tmp_path.unlink(missing_ok=True)
+                self.summary.full_reason = blocker
+                return None
+            self._finish_terms_incremental(con)
+            self.summary.added_meetings = len(added)
+            self.summary.removed_meetings = len(removed)
+            self._finish(con, mode="incremental")
+        except BaseException:
+            con.close()
+            self.tmp_path.unlink(missing_ok=True)
+            raise
+        con.close()
+        self._swap()
+        self.summary.mode = "incremental"
+        return True
+
+    def _unchanged(self) -> None:
+        self.summary.mode = "unchanged"
+        con = duckdb.connect(str(self.db_path), read_only=True)
+        try:
+            self._count(con)
+        finally:
+            con.close()
+
+    def _delete_meetings(self, con: duckdb.DuckDBPyConnection, meeting_ids: list[str]) -> None:
+        if not meeting_ids:
+            return
+        con.register("_gone_m", pa.table({"meeting_id": meeting_ids}))
+        con.execute("CREATE TEMP TABLE _gone AS SELECT passage_id FROM passages WHERE meeting_id IN "
+                    "(SELECT meeting_id FROM _gone_m)")
+        # Document frequencies lose what the deleted passages contributed.
+        con.execute("""UPDATE terms SET df = terms.df - d.n
+                       FROM (SELECT term_id, count(*) AS n FROM postings
+                             WHERE passage_id IN (SELECT passage_id FROM _gone) GROUP BY term_id) d
+                       WHERE terms.term_id = d.term_id""")
+        for table in ("postings", "passage_topics", "embeddings"):
+            if self._has_table(con, table):
+                con.execute(f"DELETE FROM {table} WHERE passage_id IN (SELECT passage_id FROM _gone)")
+        con.execute("DELETE FROM passages WHERE meeting_id IN (SELECT meeting_id FROM _gone_m)")
+        con.execute("DELETE FROM speeches WHERE meeting_id IN (SELECT meeting_id FROM _gone_m)")
+        con.execute("DELETE FROM meetings WHERE meeting_id IN (SELECT meeting_id FROM _gone_m)")
+        con.execute("DROP TABLE _gone")
+        con.unregister("_gone_m")
+
+    # -- streaming worker output into DuckDB ------------------------------------------------------
+    def _jobs(self, paths: list[Path]) -> Iterator[list[str]]:
+        job: list[str] = []
+        size = 0
+        for path in paths:
+            job.append(str(path))
+            size += path.stat().st_size
+            if size >= JOB_BYTES:
+                yield job
+                job, size = [], 0
+        if job:
+            yield job
+
+    def _stream(self, con, paths: list[Path], first_pid: int, track_new: bool = False) -> list[Speaker]:
+        """Analyse meeting files in worker processes and append the batches; returns who spoke."""
+        speakers: list[Speaker] = []
+        jobs = [(job, True, self.model) for job in self._jobs(paths)]
+        total = sum(p.stat().st_size for p in paths)
+        self._next_pid = first_pid
+        with self._progress("analysing meetings", total) as advance:
+            for job, batch in self._run(analyze_meetings, jobs):
+                self._append(con, batch, track_new)
+                speakers.extend(batch.speakers)
+                advance(sum(os.path.getsize(p) for p in job[0]))
+        return speakers
+
+    def _run(self, fn: Callable[[tuple], Batch], jobs: list[tuple]) -> Iterator[tuple[tuple, Batch]]:
+        """Results in job order, with a bounded number of jobs in flight (memory stays flat)."""
+        if self.workers <= 1 or len(jobs) <= 1:
+            for job in jobs:
+                yield job, fn(job)
+            return
+        # Spawned, not forked: the parent may hold torch threads, and forking a process
+        # with live OpenMP threads can deadlock the children.
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=worker_init)
+        try:
+            pending: list[tuple[tuple, Future]] = []
+            queue = iter(jobs)
+            for job in queue:
+                pending.append((job, pool.submit(fn, job)))
+                if len(pending) >= 2 * self.workers:
+                    break
+            while pending:
+                job, future = pending.pop(0)
+                result = future.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append((nxt, pool.submit(fn, nxt)))
+                yield job, result
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+    def _append(self, con, batch: Batch, track_new: bool) -> None:
+        if batch.meetings:
+            new = {m["assembly_code"]: m for m in batch.meetings if m["assembly_code"] not in self.assemblies}
+            _insert(con, "assemblies", [{"assembly_code": c, "name": m["assembly_name"], "prefecture": m["prefecture"]}
+                                        for c, m in new.items()])
+            self.assemblies.update(new)
+            _insert(con, "meetings", batch.meetings)
+            if track_new:
+                con.register("_nm", pa.table({"meeting_id": [m["meeting_id"] for m in batch.meetings]}))
+                con.execute("INSERT INTO _new_meetings SELECT meeting_id FROM _nm")
+                con.unregister("_nm")
+        if batch.speeches is not None and batch.speeches.num_rows:
+            _insert_arrow(con, "speeches", batch.speeches)
+        n = batch.n_passages
+        if not n:
+            return
+        offset = self._next_pid
+        self._next_pid += n
+        passages = batch.passages
+        passages = passages.set_column(0, "passage_id", pc.add(passages.column("passage_id"), offset))
+        answers = passages.column("answers_passage_id")
+        passages = passages.set_column(passages.schema.get_field_index("answers_passage_id"), "answers_passage_id",
+                                       pc.add(answers, offset))
+        _insert_arrow(con, "passages", passages)
+        con.register("_tf_batch", batch.tf.set_column(0, "passage_id", pc.add(batch.tf.column("passage_id"), offset)))
+        con.execute("INSERT INTO _tf SELECT passage_id, term, tf FROM _tf_batch")
+        con.unregister("_tf_batch")
+        if batch.topics is not None and batch.topics.num_rows:
+            topics = batch.topics.set_column(0, "passage_id", pc.add(batch.topics.column("passage_id"), offset))
+            _insert_arrow(con, "passage_topics", topics)
+        if batch.vectors is not None:
+            ids = pa.array(np.arange(offset, offset + n, dtype=np.int32))
+            dim = batch.vectors.shape[1]
+            vec = pa.FixedSizeListArray.from_arrays(pa.array(batch.vectors.astype(np.float32).reshape(-1)), dim)
+            con.register("_emb", pa.table({"passage_id": ids, "vec": vec}))
+            con.execute("INSERT INTO embeddings SELECT passage_id, vec FROM _emb")
+            con.unregister("_emb")
+        if track_new:
+            con.register("_np", pa.table({"passage_id": pa.array(np.arange(offset, offset + n, dtype=np.int32))}))
+            con.execute("INSERT INTO _new_passages SELECT passage_id FROM _np")
+            con.unregister("_np")
+
+    # -- members ------------------------------------------------------------------------------
+    def _members_full(self, con, speakers: list[Speaker], roster_records) -> None:
+        full_names, surname_keys, first_names = _name_maps(speakers)
+        for rec in roster_records:
+            full_names[rec.assembly_code].setdefault(name_key(rec.name), display_name(rec.name))
+        resolved = _resolve_surnames(full_names, surname_keys, self.summary)
+        self._apply_links(con, resolved)
+        roster, affiliations = roster_by_member(roster_records, member_id)
+        rows: dict[str, dict] = {}
+        for (code, key), name in first_names.items():
+            if (code, key) in resolved:
+                continue
+            surname_only = key in surname_keys.get(code, set())
+            mid = member_id(code, key)
+            rows[mid] = _member_row(mid, code, full_names[code].get(key, name), key, surname_only, roster.get(mid))
+        for rec in roster_records:
+            # A roster member who has not spoken in the stored minutes is still a member.
+            mid = member_id(rec.assembly_code, name_key(rec.name))
+            rows.setdefault(mid, _member_row(mid, rec.assembly_code, display_name(rec.name), name_key(rec.name),
+                                             False, roster.get(mid)))
+        _insert(con, "members", list(rows.values()))
+        _insert(con, "affiliations", affiliations)
+        links = [{"assembly_code": a, "surname_key": s, "full_key": f} for (a, s), f in resolved.items()]
+        _insert(con, "surname_links", links)
+        _refresh_member_stats(con)
+
+    def _members_incremental(self, con, speakers: list[Speaker], unlinked_posts: int) -> str | None:
+        """Add the new members; a reason for a full build when old speeches would link differently."""
+        existing = con.execute("SELECT assembly_code, name_key, name, surname_only FROM members").fetchall()
+        links = {(a, s): f for a, s, f in con.execute(
+            "SELECT assembly_code, surname_key, full_key FROM surname_links").fetchall()}
+        full_names: dict[str, dict[str, str]] = defaultdict(dict)
+        surname_keys: dict[str, set[str]] = defaultdict(set)
+        known = set()
+        for code, key, name, surname_only in existing:
+            known.add((code, key))
+            (surname_keys[code].add(key) if surname_only else full_names[code].setdefault(key, name))
+        for code, skey in links:
+            surname_keys[code].add(skey)
+        new_full, new_surnames, first_names = _name_maps(speakers)
+        new_members = [k for k in first_names if k not in known and k not in links]
+        if unlinked_posts and new_members:
+            return "new members may claim posts that were left unlinked"
+        for code, names in new_full.items():
+            for key, name in names.items():
+                full_names[code].setdefault(key, name)
+        for code, keys in new_surnames.items():
+            surname_keys[code] |= keys
+        scratch = BuildSummary()
+        resolved = _resolve_surnames(full_names, surname_keys, scratch)
+        for (code, skey), fkey in resolved.items():
+            if (code, skey) in links:
+                if links[(code, skey)] != fkey:
+                    return f"surname {skey} of {code} now links to another member"
+            elif (code, skey) in known:
+                return f"surname {skey} of {code} now links to a full name"
+        ambiguous_before = {(a, s) for a, s in links}
+        for item in scratch.surname_ambiguous:
+            code, rest = item.split(":", 1)
+            if (code, rest.split(" → ")[0]) in ambiguous_before:
+                return f"surname {rest.split(' → ')[0]} of {code} became ambiguous"
+        fresh = {k: v for k, v in resolved.items() if k not in links}
+        self._apply_links(con, resolved, only_new=True)
+        self.summary.surname_linked = len(resolved)
+        self.summary.surname_ambiguous = scratch.surname_ambiguous
+        rows = []
+        for code, key in new_members:
+            if (code, key) in resolved:
+                continue
+            surname_only = key in surname_keys.get(code, set())
+            name = full_names[code].get(key, first_names[(code, key)])
+            rows.append(_member_row(member_id(code, key), code, name, key, surname_only, None))
+        _insert(con, "members", rows)
+        _insert(con, "surname_links", [{"assembly_code": a, "surname_key": s, "full_key": f}
+                                       for (a, s), f in fresh.items()])
+        _refresh_member_stats(con)
+        return None
+
+    def _apply_links(self, con, resolved: dict[tuple[str, str], str], only_new: bool = False) -> None:
+        if not resolved:
+            return
+        con.register("_links", pa.table({
+            "old": [member_id(a, s) for (a, s) in resolved],
+            "new": [member_id(a, f) for (a, _), f in resolved.items()],
+        }))
+        passages_scope = " AND passage_id IN (SELECT passage_id FROM _new_passages)" if only_new else ""
+        speeches_scope = " AND meeting_id IN (SELECT meeting_id FROM _new_meetings)" if only_new else ""
+        con.execute(f"UPDATE passages SET member_id = l.new FROM _links l WHERE passages.member_id = l.old"
+                    f"{passages_scope}")
+        con.execute(f"UPDATE speeches SET member_id = l.new FROM _links l WHERE speeches.member_id = l.old"
+                    f"{speeches_scope}")
+        con.unregister("_links")
+
+    # -- posts ----------------------------------------------------------------------------------
+    def _posts(self, con) -> None:
+        members = dict(con.execute("SELECT member_id, name FROM members").fetchall())
+        rows: list[dict] = []
+        for post in sorted(self.store.latest("post").values(), key=lambda p: p.url):
+            mid = member_id(post.assembly_code, name_key(post.member_name))
+            if mid not in members:
+                self.summary.posts_unlinked.append(f"{post.assembly_code}:{post.member_name} {post.url}")
+                continue
+            meeting, speech, passages = post_rows(post, mid, members[mid], len(rows))
+            _insert(con, "meetings", [meeting])
+            _insert(con, "speeches", [speech])
+            rows.extend(passages)
+            self.summary.posts += 1
+        if rows:
+            for i, r in enumerate(rows):
+                r["passage_id"] = i
+            self._next_pid = con.execute("SELECT coalesce(max(passage_id) + 1, 0) FROM passages").fetchall()[0][0]
+            for _, batch in self._run(analyze_rows, [(rows, True, self.model)]):
+                self._append(con, batch, track_new=False)
+
+    # -- BM25 statistics --------------------------------------------------------------------------
+    def _finish_terms_full(self, con) -> None:
+        con.execute("""INSERT INTO terms SELECT (row_number() OVER (ORDER BY term))::INTEGER - 1, term, count(*)
+                       FROM _tf GROUP BY term""")
+        # Sorted by term so a reader finds a term's postings in one run.
+        con.execute("""INSERT INTO postings SELECT t.term_id, f.passage_id, f.tf
+                       FROM _tf f JOIN terms t USING (term) ORDER BY t.term_id, f.passage_id""")
+
+    def _finish_terms_incremental(self, con) -> None:
+        con.execute("""INSERT INTO terms
+                       SELECT (SELECT coalesce(max(term_id), -1) FROM terms) + row_number() OVER (ORDER BY term), term, 0
+                       FROM (SELECT DISTINCT term FROM _tf) n WHERE NOT EXISTS (SELECT 1 FROM terms t WHERE t.term = n.term)""")
+        con.execute("""UPDATE terms SET df = terms.df + d.n
+                       FROM (SELECT term, count(*) AS n FROM _tf GROUP BY term) d WHERE terms.term = d.term""")
+        con.execute("""INSERT INTO postings SELECT t.term_id, f.passage_id, f.tf
+                       FROM _tf f JOIN terms t USING (term) ORDER BY t.term_id, f.passage_id""")
+        self.summary.added_passages = con.execute("SELECT count(*) FROM _new_passages").fetchall()[0][0]
+
+    # -- closing ----------------------------------------------------------------------------------
+    def _finish(self, con, mode: str) -> None:
+        con.execute("DROP TABLE IF EXISTS _tf")
+        self._count(con)
+        info = {
+            "format": FORMAT_VERSION, "analysis": self.fingerprint, "people": self.people, "mode": mode,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "raw_dir": str(self.store.root),
+            "k1": str(K1), "b": str(B), "epsilon": str(EPSILON), "meetings": str(self.summary.meetings),
+            "passages": str(self.summary.passages), "posts_unlinked": str(len(self.summary.posts_unlinked)),
+        }
+        if self.embedder is not None:
+            info.update({"embedding_model": self.model, "embedding_dim": str(self.embedder.dim)})
+            self.summary.embedding_model = self.embedder.name
+        con.executemany("INSERT OR REPLACE INTO build_info VALUES (?, ?)", list(info.items()))
+        con.execute("CHECKPOINT")
+
+    def _count(self, con) -> None:
+        s = self.summary
+        s.meetings = con.execute("SELECT count(*) FROM meetings WHERE kind <> $k", {"k": POST_KIND}).fetchall()[0][0]
+        s.speeches = con.execute("SELECT count(*) FROM speeches").fetchall()[0][0]
+        s.passages = con.execute("SELECT count(*) FROM passages").fetchall()[0][0]
+        s.members = con.execute("SELECT count(*) FROM members").fetchall()[0][0]
+        s.terms = con.execute("SELECT count(*) FROM terms WHERE df > 0").fetchall()[0][0]
+        s.postings = con.execute("SELECT count(*) FROM postings").fetchall()[0][0]
+        s.topic_links = con.execute("SELECT count(*) FROM passage_topics").fetchall()[0][0]
+        if self.embedder is not None:
+            s.embedding_model = self.embedder.name
+
+    def _swap(self) -> None:
+        _fsync(self.tmp_path)
+        os.replace(self.tmp_path, self.db_path)
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _connect(self, path: Path) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(str(path), config={"memory_limit": BUILD_MEMORY_LIMIT})
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS _tf (passage_id INTEGER, term VARCHAR, tf INTEGER)")
+        return con
+
+    def _create_embeddings(self, con) -> None:
+        if self.embedder is not None:
+            con.execute(f"CREATE TABLE embeddings (passage_id INTEGER NOT NULL, vec FLOAT[{self.embedder.dim}] NOT NULL)")
+
+    @staticmethod
+    def _write_topic_table(con) -> None:
+        from nlp.topics import default_tagger
+
+        _insert(con, "topics", [
+            {"topic_id": t.id, "label": t.label, "parent": t.parent, "description": t.description}
+            for t in default_tagger().taxonomy.flatten()
+        ])
+
+    @staticmethod
+    def _has_table(con, name: str) -> bool:
+        return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n",
+                                {"n": name}).fetchall()[0][0])
+
+    def _progress(self, label: str, total: int):
+        return _Progress(label, total if self.progress else None)
+
+
+class _Progress:
+    def __init__(self, label: str, total: int | None):
+        self.label, self.total, self.bar = label, total, None
+
+    def __enter__(self):
+        if self.total is None:
+            return lambda n: None
+        from rich.progress import Progress
+
+        self.bar = Progress(transient=True)
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=self.total)
+        return lambda n: self.bar.advance(task, n)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+
+
+# -- members ------------------------------------------------------------------------------------
+
+
+def _name_maps(speakers: list[Speaker]):
+    """Full names and surname-only keys per assembly, and the first name seen for each key."""
+    full_names: dict[str, dict[str, str]] = defaultdict(dict)
+    surname_keys: dict[str, set[str]] = defaultdict(set)
+    first: dict[tuple[str, str], str] = {}
+    for s in speakers:
+        first.setdefault((s.assembly_code, s.key), s.name)
+        if s.surname_only:
+            surname_keys[s.assembly_code].add(s.key)
+        else:
+            full_names[s.assembly_code].setdefault(s.key, s.name)
+    return full_names, surname_keys, first
 
 
 def _resolve_surnames(full: dict[str, dict[str, str]], surnames: dict[str, set[str]], summary: BuildSummary):
@@ -92,7 +638,7 @@ def _resolve_surnames(full: dict[str, dict[str, str]], surnames: dict[str, set[s
     resolved: dict[tuple[str, str], str] = {}
     for assembly, keys in surnames.items():
         names = full.get(assembly, {})
-        for key in keys:
+        for key in sorted(keys):
             bare = key.split("(")[0]
             candidates = sorted(k for k in names if k.startswith(bare) and k != bare)
             if len(candidates) == 1:
@@ -103,325 +649,37 @@ def _resolve_surnames(full: dict[str, dict[str, str]], surnames: dict[str, set[s
     return resolved
 
 
-_WORKER_MODELS: dict[str, object] = {}
-
-
-def _worker_embedder(model_spec: str):
-    if model_spec not in _WORKER_MODELS:
-        _WORKER_MODELS[model_spec] = _load_embedder(model_spec)
-    return _WORKER_MODELS[model_spec]
-
-
-@dataclass
-class Analysis:
-    """What the expensive per-passage stages made: search tokens, topic scores, vectors."""
-
-    tokens: list[list[str]]
-    topics: list[dict[str, float]]
-    vectors: np.ndarray | None
-
-
-def _analyze_batch(job: tuple[list[str], bool, str | None]) -> Analysis:
-    # One worker does all per-passage work on the same tokens: Sudachi runs once per passage.
-    texts, with_topics, static_model = job
-    from nlp.tokenizer import tokenize
-
-    tokens = [tokenize(t) for t in texts]
-    topics: list[dict[str, float]] = []
-    if with_topics:
-        from nlp.topics import default_tagger
-
-        tagger = default_tagger()
-        topics = [
-            {tid: round(sc, 4) for tid, sc in tagger.score_tokens(tok, text).items() if sc >= TOPIC_LINK_MIN}
-            for tok, text in zip(tokens, texts, strict=True)
-        ]
-    vectors = _worker_embedder(static_model).encode_pretokenized(tokens) if static_model else None
-    return Analysis(tokens, topics, vectors)
-
-
-def analyze_all(
-    texts: list[str], workers: int, *, with_topics: bool = True, static_model: str | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> Analysis:
-    """Tokenize (and tag, and embed with a static model) every passage, in parallel batches."""
-    jobs = [(texts[i : i + TOKENIZE_BATCH], with_topics, static_model) for i in range(0, len(texts), TOKENIZE_BATCH)]
-    out = Analysis([], [], None)
-    vectors = []
-    results = map(_analyze_batch, jobs) if workers <= 1 or len(jobs) <= 1 else None
-    pool = None
-    if results is None:
-        # Spawned, not forked: the parent may hold torch (embedding model) threads, and
-        # forking a process with live OpenMP threads can deadlock the children.
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(_analyze_batch, jobs)
-    try:
-        for job, result in zip(jobs, results, strict=True):
-            out.tokens.extend(result.tokens)
-            out.topics.extend(result.topics)
-            if result.vectors is not None:
-                vectors.append(result.vectors)
-            if progress:
-                progress(len(job[0]))
-    finally:
-        if pool is not None:
-            pool.shutdown()
-    if vectors:
-        out.vectors = np.concatenate(vectors)
-    return out
-
-
-def _arrow(rows: list[dict], schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_pylist(rows, schema=schema)
-
-
-def build_index(
-    raw_dir: str | os.PathLike[str],
-    db_path: str | os.PathLike[str],
-    *,
-    workers: int | None = None,
-    progress: bool = False,
-    embedding_model: str | None = DEFAULT_MODEL,
-) -> BuildSummary:
-    """Build the index; ``embedding_model`` None skips vectors (BM25 and topics only)."""
-    started = time.perf_counter()
-    embedder = _load_embedder(embedding_model)
-    db_path = Path(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    summary = BuildSummary(db_path=str(db_path))
-    workers = workers or os.cpu_count() or 1
-    store = RawStore(raw_dir)
-    records = sorted(
-        store.latest("meeting").values(),
-        key=lambda r: (r.assembly_code, r.date.isoformat() if r.date else "", r.source_id),
-    )
-
-    # Pass 1: who speaks. Full names first, so committee surnames can be linked to them.
-    parsed: dict[tuple[str, int], Speaker] = {}
-    full_names: dict[str, dict[str, str]] = defaultdict(dict)
-    surname_keys: dict[str, set[str]] = defaultdict(set)
-    for record in records:
-        for speech in record.speeches:
-            speaker = parse_speaker(speech.speaker)
-            parsed[(meeting_id(record), speech.order)] = speaker
-            if speaker.is_member and speaker.name:
-                key = name_key(speaker.name)
-                if speaker.surname_only:
-                    surname_keys[record.assembly_code].add(key)
-                else:
-                    full_names[record.assembly_code][key] = speaker.name
-    roster_records = list(store.latest("member").values())
-    for rec in roster_records:
-        full_names[rec.assembly_code].setdefault(name_key(rec.name), display_name(rec.name))
-    resolved = _resolve_surnames(full_names, surname_keys, summary)
-
-    assemblies: dict[str, dict] = {}
-    meetings_rows, speech_rows, passage_rows = [], [], []
-    members: dict[str, _MemberAcc] = {}
-    for record in records:
-        mid = meeting_id(record)
-        assemblies.setdefault(
-            record.assembly_code,
-            {"assembly_code": record.assembly_code, "name": record.assembly_name, "prefecture": record.prefecture},
-        )
-        meetings_rows.append(
-            {
-                "meeting_id": mid,
-                "assembly_code": record.assembly_code,
-                "source_system": record.source_system,
-                "source_id": record.source_id,
-                "kind": record.meeting_kind,
-                "committee": record.committee,
-                "date": record.date,
-                "title": record.title,
-                "url": record.url,
-                "content_hash": record.content_hash(),
-            }
-        )
-        summary.meetings += 1
-        last_question: str | None = None
-        question_by_key: dict[str, str] = {}
-        for speech in record.speeches:
-            speaker = parsed[(mid, speech.order)]
-            sid = f"{mid}-{speech.order}"
-            text = clean_speech_text(speech.text)
-            if speaker.role_kind == "unknown" and is_roll_call(speech.text):
-                text = ""
-            mem_id = None
-            if speaker.is_member and speaker.name:
-                key = name_key(speaker.name)
-                key = resolved.get((record.assembly_code, key), key)
-                mem_id = member_id(record.assembly_code, key)
-                acc = members.get(mem_id)
-                if acc is None:
-                    surname_only = speaker.surname_only and (record.assembly_code, name_key(speaker.name)) not in resolved
-                    display = full_names[record.assembly_code].get(key, speaker.name)
-                    acc = members[mem_id] = _MemberAcc(record.assembly_code, display, key, surname_only)
-                acc.n_speeches += 1
-                if speaker.seat:
-                    acc.seats.add(speaker.seat)
-                if record.date:
-                    acc.dates.append(record.date)
-                if speaker.role_kind == "member":
-                    acc.n_questions += 1
-                    last_question = sid
-                    question_by_key[key] = sid
-            answers = None
-            if speaker.role_kind == "executive":
-                target = answered_member(text)
-                answers = question_by_key.get(name_key(target), last_question) if target else last_question
-            speech_rows.append(
-                {
-                    "speech_id": sid,
-                    "meeting_id": mid,
-                    "ord": speech.order,
-                    "speaker_raw": speech.speaker,
-                    "role": speaker.role,
-                    "role_kind": speaker.role_kind,
-                    "speaker_name": speaker.name,
-                    "seat": speaker.seat,
-                    "member_id": mem_id if speaker.role_kind in ("member", "chair") else None,
-                    "answers_speech_id": answers,
-                    "text": text,
-                }
-            )
-            summary.speeches += 1
-            if not text or speaker.role_kind not in INDEXED_ROLES:
-                continue
-            for passage in split_passages(text):
-                passage_rows.append(
-                    {
-                        "passage_id": len(passage_rows),
-                        "statement_id": f"{sid}-p{passage.ordinal}",
-                        "speech_id": sid,
-                        "meeting_id": mid,
-                        "assembly_code": record.assembly_code,
-                        "date": record.date,
-                        "member_id": mem_id if speaker.role_kind == "member" else None,
-                        "role_kind": speaker.role_kind,
-                        "ordinal": passage.ordinal,
-                        "heading": passage.heading if passage.heading != passage.text else None,
-                        "text": passage.text,
-                        "answers_passage_id": None,
-                        "n_tokens": 0,
-                        "_answers_speech": answers,
-                    }
-                )
-
-    roster, affiliations = roster_by_member(roster_records, member_id)
-    for rec in roster_records:
-        # A roster member who has not spoken in the stored minutes is still a member.
-        mid = member_id(rec.assembly_code, name_key(rec.name))
-        if mid not in members:
-            members[mid] = _MemberAcc(rec.assembly_code, display_name(rec.name), name_key(rec.name), False)
-    for post in sorted(store.latest("post").values(), key=lambda p: p.url):
-        mid = member_id(post.assembly_code, name_key(post.member_name))
-        if mid not in members:
-            summary.posts_unlinked.append(f"{post.assembly_code}:{post.member_name} {post.url}")
-            continue
-        meeting, speech, rows = post_rows(post, mid, members[mid].name, len(passage_rows))
-        meetings_rows.append(meeting)
-        speech_rows.append(speech)
-        passage_rows.extend(rows)
-        summary.posts += 1
-
-    texts = [(p["heading"] + "\n" if p["heading"] else "") + p["text"] for p in passage_rows]
-    static = embedding_model if embedder is not None and embedder.pretokenize else None
-    analysis = _analyze_with_progress(texts, workers, static, progress)
-    tokens = analysis.tokens
-    for row, toks in zip(passage_rows, tokens, strict=True):
-        row["n_tokens"] = len(toks)
-
-    tmp_path = db_path.with_name(f".{db_path.name}.tmp-{os.getpid()}")
-    tmp_path.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp_path))
-    try:
-        con.execute(resources.files("index").joinpath("schema.sql").read_text(encoding="utf-8"))
-        _insert(con, "assemblies", list(assemblies.values()))
-        _insert(con, "meetings", meetings_rows)
-        _insert(con, "members", [_member_row(mid, acc, roster.get(mid)) for mid, acc in members.items()])
-        _insert(con, "affiliations", affiliations)
-        _insert(con, "speeches", speech_rows)
-        summary.terms, summary.postings = _write_passages(con, passage_rows, tokens)
-        summary.topic_links = _write_topics(con, passage_rows, analysis.topics)
-        if embedder is not None:
-            vectors = analysis.vectors if analysis.vectors is not None else encode_passages(embedder, texts)
-            write_embeddings(con, vectors, [p["passage_id"] for p in passage_rows], embedding_model)
-            summary.embedding_model = embedder.name
-        summary.passages = len(passage_rows)
-        summary.members = len(members)
-        info = {
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "raw_dir": str(raw_dir),
-            "k1": str(K1),
-            "b": str(B),
-            "epsilon": str(EPSILON),
-            "meetings": str(summary.meetings),
-            "passages": str(summary.passages),
-        }
-        con.executemany("INSERT INTO build_info VALUES (?, ?)", list(info.items()))
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    _fsync(tmp_path)
-    os.replace(tmp_path, db_path)
-    summary.seconds = time.perf_counter() - started
-    return summary
-
-
-def _analyze_with_progress(texts: list[str], workers: int, static_model: str | None, progress: bool) -> Analysis:
-    if not progress:
-        return analyze_all(texts, workers, static_model=static_model)
-    from rich.progress import Progress
-
-    with Progress(transient=True) as bar:
-        task = bar.add_task("analysing passages", total=len(texts))
-        return analyze_all(texts, workers, static_model=static_model, progress=lambda n: bar.advance(task, n))
-
-
-def _member_row(mid: str, acc: _MemberAcc, info: RosterInfo | None) -> dict:
+def _member_row(mid: str, code: str, name: str, key: str, surname_only: bool, info: RosterInfo | None) -> dict:
     info = info or RosterInfo()
     return {
-        "member_id": mid,
-        "assembly_code": acc.assembly_code,
-        "name": acc.name,
-        "name_key": acc.key,
-        "surname_only": acc.surname_only,
-        "seats": ",".join(str(s) for s in sorted(acc.seats)) or info.seat,
-        "first_date": min(acc.dates) if acc.dates else None,
-        "last_date": max(acc.dates) if acc.dates else None,
-        "n_speeches": acc.n_speeches,
-        "n_questions": acc.n_questions,
-        "reading": info.reading,
-        "party": info.party,
-        "district": info.district,
-        "committees": info.committees,
-        "term_start": info.term_start,
-        "term_end": info.term_end,
-        "profile_url": info.profile_url,
+        "member_id": mid, "assembly_code": code, "name": name, "name_key": key, "surname_only": surname_only,
+        "seats": info.seat, "first_date": None, "last_date": None, "n_speeches": 0, "n_questions": 0,
+        "reading": info.reading, "party": info.party, "district": info.district, "committees": info.committees,
+        "term_start": info.term_start, "term_end": info.term_end, "profile_url": info.profile_url,
         "links": json.dumps(info.links, ensure_ascii=False, sort_keys=True) if info.links else None,
+        "roster_seat": info.seat,
     }
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
-    if not rows:
-        return
-    columns = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
-    arrow_table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows])
-    con.register("_rows", arrow_table)
-    try:
-        con.execute(f"INSERT INTO {table} SELECT {', '.join(columns)} FROM _rows")
-    finally:
-        con.unregister("_rows")
+def _refresh_member_stats(con) -> None:
+    """Speech counts, seats and first/last dates of every member, from the speeches table."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _stats AS
+        SELECT s.member_id, count(*) AS n, count(*) FILTER (WHERE s.role_kind = 'member') AS q,
+               array_to_string(list_sort(list_distinct(list(s.seat) FILTER (WHERE s.seat IS NOT NULL))), ',') AS seats,
+               min(m.date) AS first_date, max(m.date) AS last_date
+        FROM speeches s JOIN meetings m USING (meeting_id)
+        WHERE s.member_id IS NOT NULL AND s.role_kind IN ('member', 'chair')
+        GROUP BY s.member_id""")
+    con.execute("""UPDATE members SET n_speeches = 0, n_questions = 0, first_date = NULL, last_date = NULL,
+                   seats = roster_seat WHERE member_id NOT IN (SELECT member_id FROM _stats)""")
+    con.execute("""UPDATE members SET n_speeches = st.n, n_questions = st.q, first_date = st.first_date,
+                   last_date = st.last_date, seats = coalesce(nullif(st.seats, ''), members.roster_seat)
+                   FROM _stats st WHERE members.member_id = st.member_id""")
+    con.execute("DROP TABLE _stats")
 
 
-def _write_passages(con: duckdb.DuckDBPyConnection, passage_rows: list[dict], tokens: list[list[str]]) -> tuple[int, int]:
-    """Passages with their BM25 postings; answer passages linked to the questions they answer."""
-    n_terms, n_postings = _write_bm25(con, tokens)
-    idf = dict(con.execute("SELECT term, idf FROM terms").fetchall())
-    _link_answers(passage_rows, tokens, idf)
-    _insert(con, "passages", [{k: v for k, v in p.items() if not k.startswith("_")} for p in passage_rows])
-    return n_terms, n_postings
+# -- evaluation corpora -------------------------------------------------------------------------
 
 
 def build_statement_index(statements: list[dict], db_path: str | os.PathLike[str], workers: int | None = None,
@@ -441,119 +699,44 @@ def build_statement_index(statements: list[dict], db_path: str | os.PathLike[str
         }
         for i, st in enumerate(statements)
     ]
-    embedder = _load_embedder(embedding_model)
-    static = embedding_model if embedder is not None and embedder.pretokenize else None
-    texts = [r["text"] for r in rows]
-    analysis = analyze_all(texts, workers or os.cpu_count() or 1, with_topics=False, static_model=static)
-    tokens = analysis.tokens
-    for row, toks in zip(rows, tokens, strict=True):
-        row["n_tokens"] = len(toks)
-    con = duckdb.connect(str(db_path))
+    workers = workers or os.cpu_count() or 1
+    builder = _Builder(RawStore(db_path.parent / ".none"), db_path, BuildSummary(), workers, False, embedding_model,
+                       load_embedder(embedding_model), "", "")
+    con = builder._connect(db_path)
     try:
         con.execute(resources.files("index").joinpath("schema.sql").read_text(encoding="utf-8"))
-        _write_passages(con, rows, tokens)
-        if embedder is not None:
-            vectors = analysis.vectors if analysis.vectors is not None else encode_passages(embedder, texts)
-            write_embeddings(con, vectors, [r["passage_id"] for r in rows], embedding_model)
-        con.execute("CHECKPOINT")
+        builder._create_embeddings(con)
+        size = max(256, len(rows) // (workers * 4) + 1)
+        jobs = []
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            for i, r in enumerate(chunk):
+                r["passage_id"] = i
+            jobs.append((chunk, False, embedding_model))
+        builder._next_pid = 0
+        for _, batch in builder._run(analyze_rows, jobs):
+            builder._append(con, batch, track_new=False)
+        builder._finish_terms_full(con)
+        builder._finish(con, mode="full")
     finally:
         con.close()
     return len(rows)
 
 
-def _write_bm25(con: duckdb.DuckDBPyConnection, tokens: list[list[str]]) -> tuple[int, int]:
-    """Terms and BM25Okapi postings, computed in SQL exactly as rank_bm25 does."""
-    pids, terms, tfs = [], [], []
-    for pid, toks in enumerate(tokens):
-        for term, tf in Counter(toks).items():
-            pids.append(pid)
-            terms.append(term)
-            tfs.append(tf)
-    con.register("_tf", pa.table({"passage_id": pids, "term": terms, "tf": tfs}))
-    con.register("_len", pa.table({"passage_id": list(range(len(tokens))), "dl": [len(t) for t in tokens]}))
-    n_docs = len(tokens)
-    avgdl = (sum(len(t) for t in tokens) / n_docs) if n_docs else 0.0
-    con.execute(
-        """
-        INSERT INTO terms
-        WITH df AS (SELECT term, count(*) AS df FROM _tf GROUP BY term),
-             raw AS (SELECT term, df, ln(($n - df + 0.5) / (df + 0.5)) AS idf FROM df),
-             avg_idf AS (SELECT avg(idf) AS a FROM raw)
-        SELECT (row_number() OVER (ORDER BY term))::INTEGER - 1, term, df,
-               CASE WHEN idf < 0 THEN $eps * (SELECT a FROM avg_idf) ELSE idf END
-        FROM raw
-        """,
-        {"n": n_docs, "eps": EPSILON},
-    )
-    # Sorted by term so DuckDB's zone maps skip straight to a query's terms.
-    con.execute(
-        """
-        INSERT INTO postings
-        SELECT t.term_id, f.passage_id, f.tf,
-               t.idf * f.tf * ($k1 + 1) / (f.tf + $k1 * (1 - $b + $b * l.dl / $avgdl))
-        FROM _tf f JOIN terms t USING (term) JOIN _len l USING (passage_id)
-        ORDER BY t.term_id, f.passage_id
-        """,
-        {"k1": K1, "b": B, "avgdl": avgdl or 1.0},
-    )
-    con.unregister("_tf")
-    con.unregister("_len")
-    n_terms = con.execute("SELECT count(*) FROM terms").fetchall()[0][0]
-    return n_terms, len(pids)
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    columns = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
+    _insert_arrow(con, table, pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows]))
 
 
-def _link_answers(passages: list[dict], tokens: list[list[str]], idf: dict[str, float]) -> None:
-    """Point each executive answer passage at the question passage it answers."""
-    by_speech: dict[str, list[int]] = defaultdict(list)
-    for p in passages:
-        if p["role_kind"] == "member":
-            by_speech[p["speech_id"]].append(p["passage_id"])
-    sets = [set(t) for t in tokens]
-
-    def weight(terms: Iterable[str]) -> float:
-        return sum(idf.get(t, 0.0) for t in terms)
-
-    for p in passages:
-        target = p["_answers_speech"]
-        if p["role_kind"] != "executive" or not target or target not in by_speech:
-            continue
-        mine = sets[p["passage_id"]]
-        best, best_score = None, 0.0
-        for qid in by_speech[target]:
-            shared = mine & sets[qid]
-            if not shared:
-                continue
-            score = weight(shared) / math.sqrt(weight(sets[qid]) or 1.0)
-            if score > best_score:
-                best, best_score = qid, score
-        p["answers_passage_id"] = best
-
-
-def _load_embedder(name: str | None):
-    if name is None:
-        return None
-    from nlp.embedding import Embedder
-
-    return Embedder.load(None if name == DEFAULT_MODEL else name)
-
-
-def _write_topics(con: duckdb.DuckDBPyConnection, passages: list[dict], topics: list[dict[str, float]]) -> int:
-    from nlp.topics import default_tagger
-
-    _insert(con, "topics", [
-        {"topic_id": t.id, "label": t.label, "parent": t.parent, "description": t.description}
-        for t in default_tagger().taxonomy.flatten()
-    ])
-    pids, tids, scores = [], [], []
-    for p, scored in zip(passages, topics, strict=True):
-        for topic_id, score in scored.items():
-            pids.append(p["passage_id"])
-            tids.append(topic_id)
-            scores.append(score)
-    con.register("_pt", pa.table({"passage_id": pa.array(pids, pa.int32()), "topic_id": tids, "score": scores}))
-    con.execute("INSERT INTO passage_topics SELECT passage_id, topic_id, score FROM _pt ORDER BY topic_id, passage_id")
-    con.unregister("_pt")
-    return len(pids)
+def _insert_arrow(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    columns = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
+    con.register("_rows", rows)
+    try:
+        con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _rows")
+    finally:
+        con.unregister("_rows")
 
 
 def _fsync(path: Path) -> None:

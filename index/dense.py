@@ -37,7 +37,7 @@ def write_embeddings(con: duckdb.DuckDBPyConnection, vectors: np.ndarray, passag
     """Store passage vectors; ``model_spec`` is what loads the same model again for queries."""
     vectors = np.asarray(vectors, dtype=np.float32)
     dim = vectors.shape[1]
-    con.execute(f"CREATE TABLE embeddings (passage_id INTEGER PRIMARY KEY, vec FLOAT[{dim}] NOT NULL)")
+    con.execute(f"CREATE TABLE embeddings (passage_id INTEGER NOT NULL, vec FLOAT[{dim}] NOT NULL)")
     table = pa.table(
         {
             "passage_id": pa.array(passage_ids, pa.int32()),
@@ -54,13 +54,26 @@ def write_embeddings(con: duckdb.DuckDBPyConnection, vectors: np.ndarray, passag
     return len(passage_ids)
 
 
-class DenseIndex:
-    """All passage vectors of one index file, as one matrix."""
+# Up to this many bytes the matrix is float32; beyond, float16 halves the server's memory
+# (cosines move by ~1e-3, far below what changes a ranking).
+FLOAT32_BYTES = 512 * 1024 * 1024
+LOAD_CHUNK = 100_000
+# The baseline cosine of a selection is a mean: a fixed sample of this size estimates it
+# to ~1e-3, so a query over a million passages does not multiply a million vectors.
+BASELINE_SAMPLE = 20_000
 
-    def __init__(self, passage_ids: np.ndarray, matrix: np.ndarray, model: str | None):
-        self.passage_ids = passage_ids
+
+class DenseIndex:
+    """All passage vectors of one index file, as one matrix whose row i is passage i."""
+
+    def __init__(self, matrix: np.ndarray, present: np.ndarray, model: str | None):
         self.matrix = matrix
+        self.present = present
         self.model = model
+
+    @property
+    def passage_ids(self) -> np.ndarray:
+        return np.flatnonzero(self.present)
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> DenseIndex | None:
@@ -69,23 +82,41 @@ class DenseIndex:
         ).fetchall()[0][0]
         if not has:
             return None
-        relation = con.sql("SELECT passage_id, vec FROM embeddings ORDER BY passage_id")
-        # DuckDB 2 renamed fetch_arrow_table() to to_arrow_table().
-        table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
-        ids = table.column("passage_id").to_numpy()
-        vec = table.column("vec").combine_chunks()
-        dim = vec.type.list_size
-        matrix = vec.flatten().to_numpy().astype(np.float32, copy=False).reshape(-1, dim)
+        size, dim = con.execute(
+            "SELECT coalesce(max(passage_id) + 1, 0), max(len(vec)) FROM embeddings").fetchall()[0]
+        dim = dim or 1
+        dtype = np.float32 if size * dim * 4 <= FLOAT32_BYTES else np.float16
+        matrix = np.zeros((size, dim), dtype=dtype)
+        present = np.zeros(size, dtype=bool)
+        # In chunks of passage ids, so loading never holds a second float32 copy of everything.
+        for lo in range(0, size, LOAD_CHUNK):
+            relation = con.sql(
+                f"SELECT passage_id, vec FROM embeddings WHERE passage_id >= {lo} AND passage_id < {lo + LOAD_CHUNK}")
+            # DuckDB 2 renamed fetch_arrow_table() to to_arrow_table().
+            table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
+            if table.num_rows == 0:
+                continue
+            ids = table.column("passage_id").to_numpy()
+            vec = table.column("vec").combine_chunks()
+            matrix[ids] = vec.flatten().to_numpy().reshape(-1, dim)
+            present[ids] = True
         model = con.execute("SELECT value FROM build_info WHERE key = 'embedding_model'").fetchall()
-        return cls(ids, matrix, model[0][0] if model else None)
+        return cls(matrix, present, model[0][0] if model else None)
 
     def rows(self, passage_ids: list[int] | np.ndarray) -> np.ndarray:
-        # passage_ids is sorted (loaded ORDER BY passage_id), so rows are a vectorized search.
-        return np.searchsorted(self.passage_ids, np.asarray(passage_ids, dtype=self.passage_ids.dtype))
+        return np.asarray(passage_ids, dtype=np.int64)
 
     def similarities(self, query: np.ndarray, passage_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(passage_ids, cosine) for the given passages, or for all."""
         if passage_ids is None:
-            return self.passage_ids, self.matrix @ query
-        rows = self.rows(passage_ids)
-        return np.asarray(passage_ids), self.matrix[rows] @ query
+            passage_ids = self.passage_ids
+        ids = np.asarray(passage_ids, dtype=np.int64)
+        return ids, self.matrix[ids].astype(np.float32, copy=False) @ query.astype(np.float32, copy=False)
+
+    def baseline(self, query: np.ndarray, allowed: np.ndarray) -> tuple[float, float]:
+        """(mean, max) cosine of the query over a selection; estimated on a fixed sample of large ones."""
+        ids = np.asarray(allowed, dtype=np.int64)
+        if len(ids) > BASELINE_SAMPLE:
+            ids = ids[np.linspace(0, len(ids) - 1, BASELINE_SAMPLE).astype(np.int64)]
+        _, cos = self.similarities(query, ids)
+        return float(np.mean(cos)), float(np.max(cos))

@@ -85,16 +85,8 @@ def rank_members(
     if not own and not posts:
         return []
     ids = [pid for pid, _ in own] + [pid for pid, _ in answers] + [pid for pid, _ in posts]
-    meta = {
-        row[0]: row[1:]
-        for row in cur.execute(
-            """SELECT p.passage_id, p.member_id, p.date, p.meeting_id, q.member_id
-               FROM passages p LEFT JOIN passages q ON q.passage_id = p.answers_passage_id
-               WHERE p.passage_id IN (SELECT unnest($ids))""",
-            {"ids": ids},
-        ).fetchall()
-    }
-    reference = filters.until or cur.execute("SELECT max(date) FROM passages").fetchall()[0][0]
+    meta = searcher.passage_meta(ids)
+    reference = filters.until or searcher.last_date()
     best_own = own[0][1] if own else 1.0
     best_answer = answers[0][1] if answers else 1.0
     best_post = posts[0][1] if posts else 1.0

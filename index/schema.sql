@@ -1,4 +1,5 @@
--- The built index. Rebuilt from the raw store by `gikai build`; never edited in place.
+-- The built index, made from the raw store by `gikai build` (a full build, or an incremental one that
+-- edits a copy); the file a server reads is never edited in place.
 CREATE TABLE build_info (key VARCHAR PRIMARY KEY, value VARCHAR);
 
 CREATE TABLE assemblies (
@@ -39,7 +40,16 @@ CREATE TABLE members (
     term_start DATE,
     term_end DATE,
     profile_url VARCHAR,
-    links VARCHAR                        -- JSON object: kind (site, blog, x, facebook, …) → URL
+    links VARCHAR,                       -- JSON object: kind (site, blog, x, facebook, …) → URL
+    roster_seat VARCHAR                  -- the roster's seat, shown when the minutes give none
+);
+
+-- Committee surnames (西沢委員) linked to the one full-named member they can be, so an incremental
+-- build links new speeches the same way and notices when a new member makes a link ambiguous.
+CREATE TABLE surname_links (
+    assembly_code VARCHAR NOT NULL,
+    surname_key VARCHAR NOT NULL,
+    full_key VARCHAR NOT NULL
 );
 
 -- Every roster observation, so a member who changed 会派 or committees keeps one id with dated affiliations.
@@ -57,7 +67,7 @@ CREATE TABLE affiliations (
 );
 
 CREATE TABLE speeches (
-    speech_id VARCHAR PRIMARY KEY,       -- <meeting_id>-<order>
+    speech_id VARCHAR NOT NULL,          -- <meeting_id>-<order>
     meeting_id VARCHAR NOT NULL,
     ord INTEGER NOT NULL,
     speaker_raw VARCHAR,
@@ -71,7 +81,7 @@ CREATE TABLE speeches (
 );
 
 CREATE TABLE passages (
-    passage_id INTEGER PRIMARY KEY,      -- internal, dense; changes between builds
+    passage_id INTEGER NOT NULL,         -- internal; changes between full builds
     statement_id VARCHAR NOT NULL,       -- public, stable: <speech_id>-p<ordinal>
     speech_id VARCHAR NOT NULL,
     meeting_id VARCHAR NOT NULL,
@@ -86,19 +96,18 @@ CREATE TABLE passages (
     n_tokens INTEGER NOT NULL
 );
 
+-- BM25 keeps counts, not weights: idf and length normalisation are computed when the index is
+-- read (index/bm25.py), so an incremental build appends postings without rewriting the others.
 CREATE TABLE terms (
-    term_id INTEGER PRIMARY KEY,
+    term_id INTEGER NOT NULL,
     term VARCHAR NOT NULL,
-    df INTEGER NOT NULL,
-    idf DOUBLE NOT NULL
+    df INTEGER NOT NULL                  -- passages containing the term
 );
 
--- BM25Okapi weight of each term in each passage, so a query is one join and a sum.
 CREATE TABLE postings (
     term_id INTEGER NOT NULL,
     passage_id INTEGER NOT NULL,
-    tf INTEGER NOT NULL,
-    weight DOUBLE NOT NULL
+    tf INTEGER NOT NULL
 );
 
 -- Policy topics (nlp/topics.yaml + user file) and how strongly each passage engages with them.

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 
-from index.bm25 import score_sql
+from index.bm25 import Bm25Index, _arrow
 from index.dense import DenseIndex
 from index.members import MemberScore, rank_members
 from nlp.tokenizer import tokenize
+
+_EPOCH = date(1970, 1, 1)
 
 CANDIDATES = 4000
 # Weight of meaning (embedding cosine) against words (BM25) in the fused score;
@@ -113,6 +113,111 @@ class _Ranked:
     score: float
 
 
+def _top(ids: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` best (passage id, score), best first, ties by passage id (as ORDER BY score DESC, id)."""
+    if len(ids) > limit:
+        cut = np.argpartition(-scores, limit - 1)[:limit]
+        threshold = scores[cut].min()
+        chosen = np.flatnonzero(scores >= threshold)  # keep every tie at the cut, then order
+        ids, scores = ids[chosen], scores[chosen]
+    order = np.lexsort((ids, -scores))[:limit]
+    return [(int(i), float(s)) for i, s in zip(ids[order], scores[order], strict=True)]
+
+
+class _State:
+    """What a query needs in memory for one index file: BM25 postings and each passage's filters."""
+
+    _NO_DATE = np.iinfo(np.int32).min
+
+    def __init__(self, bm25: Bm25Index, columns: dict[str, np.ndarray], codes: dict[str, dict[str, int]]):
+        self.bm25 = bm25
+        self.columns = columns
+        self.codes = codes
+        self._masks: dict = {}
+        self._lock = threading.Lock()
+        self._names: dict[str, list] = {}
+        self._thread = threading.local()
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> _State:
+        bm25 = Bm25Index.load(con)
+        size = bm25.size
+        table = _arrow(con, "SELECT p.passage_id, p.role_kind, p.assembly_code, p.member_id, p.meeting_id, "
+                            "(p.date - DATE '1970-01-01')::INTEGER AS day, q.member_id AS asked_by "
+                            "FROM passages p LEFT JOIN passages q ON q.passage_id = p.answers_passage_id")
+        pids = table.column("passage_id").to_numpy()
+        columns: dict[str, np.ndarray] = {"exists": np.zeros(size, dtype=bool)}
+        columns["exists"][pids] = True
+        codes: dict[str, dict[str, int]] = {}
+        for name in ("role_kind", "assembly_code", "member_id", "meeting_id", "asked_by"):
+            encoded = table.column(name).combine_chunks().dictionary_encode()
+            values = encoded.dictionary.to_pylist()
+            codes[name] = {v: i for i, v in enumerate(values)}
+            column = np.full(size, -1, dtype=np.int32)
+            column[pids] = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            columns[name] = column
+        day = np.full(size, cls._NO_DATE, dtype=np.int32)
+        day[pids] = table.column("day").fill_null(cls._NO_DATE).to_numpy(zero_copy_only=False)
+        columns["day"] = day
+        return cls(bm25, columns, codes)
+
+    def value(self, name: str, pids: np.ndarray) -> list:
+        """Decoded values of a dictionary-encoded column for the given passages."""
+        names = self._names.get(name)
+        if names is None:
+            names = self._names[name] = list(self.codes[name])
+        return [names[c] if c >= 0 else None for c in self.columns[name][pids].tolist()]
+
+    def dates(self, pids: np.ndarray) -> list[date | None]:
+        return [None if d == self._NO_DATE else _EPOCH + timedelta(days=d) for d in self.columns["day"][pids].tolist()]
+
+    @property
+    def last_date(self) -> date | None:
+        day = self.columns["day"]
+        known = day[day != self._NO_DATE]
+        return _EPOCH + timedelta(days=int(known.max())) if len(known) else None
+
+    def scores(self, terms: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 of one query; the last one is kept per thread (member search asks three times)."""
+        key = tuple(terms)
+        last = getattr(self._thread, "last", None)
+        if last is not None and last[0] == key:
+            return last[1]
+        result = self.bm25.scores(terms)
+        self._thread.last = (key, result)
+        return result
+
+    def mask(self, filters: Filters, role_kinds: tuple[str, ...] | None) -> np.ndarray:
+        """Boolean array by passage id: may this query return the passage?"""
+        key = (tuple(filters.assembly or ()), filters.since, filters.until, filters.member_id,
+               tuple(role_kinds or ()))
+        with self._lock:
+            cached = self._masks.get(key)
+        if cached is not None:
+            return cached
+        mask = self.columns["exists"].copy()
+        for name, wanted in (("role_kind", role_kinds), ("assembly_code", filters.assembly),
+                             ("member_id", [filters.member_id] if filters.member_id else None)):
+            if wanted:
+                wanted_codes = [self.codes[name][w] for w in wanted if w in self.codes[name]]
+                mask &= np.isin(self.columns[name], np.asarray(wanted_codes, dtype=np.int32))
+        if filters.since or filters.until:
+            day = self.columns["day"]
+            mask &= day != self._NO_DATE  # SQL semantics: an undated passage fails a date filter
+            if filters.since:
+                mask &= day >= (filters.since - _EPOCH).days
+            if filters.until:
+                mask &= day <= (filters.until - _EPOCH).days
+        with self._lock:
+            if len(self._masks) >= 64:
+                self._masks.clear()
+            self._masks[key] = mask
+        return mask
+
+    def allowed(self, filters: Filters, role_kinds: tuple[str, ...] | None) -> np.ndarray:
+        return np.flatnonzero(self.mask(filters, role_kinds)).astype(np.int32)
+
+
 class Searcher:
     def __init__(self, db_path: str | os.PathLike[str]):
         self.db_path = Path(db_path)
@@ -126,9 +231,8 @@ class Searcher:
             "dense_weight": DENSE_WEIGHT,
         }
         self._thread = threading.local()
-        self._allowed_cache: dict = {}
-        self._terms: dict[str, int] = {}
-        self._terms_for: tuple[int, int] | None = None
+        self._loaded: _State | None = None
+        self._state_for: tuple[int, int] | None = None
 
     # -- connection handling -------------------------------------------------
     def _connection(self) -> duckdb.DuckDBPyConnection:
@@ -200,61 +304,59 @@ class Searcher:
                 self._con.close()
                 self._con = None
 
+    # -- in-memory scoring state ------------------------------------------------------------
+    def _state(self) -> _State:
+        con = self._connection()
+        with self._lock:
+            if self._state_for != self._identity or self._loaded is None:
+                cur = con.cursor()
+                try:
+                    self._loaded = _State.load(cur)
+                finally:
+                    cur.close()
+                self._state_for = self._identity
+            return self._loaded
+
+    def passage_meta(self, passage_ids: list[int]) -> dict[int, tuple]:
+        """passage id → (member_id, date, meeting_id, member who asked the question it answers)."""
+        state = self._state()
+        pids = np.asarray(passage_ids, dtype=np.int64)
+        rows = zip(state.value("member_id", pids), state.dates(pids), state.value("meeting_id", pids),
+                   state.value("asked_by", pids), strict=True)
+        return dict(zip(pids.tolist(), rows, strict=True))
+
+    def last_date(self) -> date | None:
+        return self._state().last_date
+
     # -- statements ------------------------------------------------------------
     def score_passages(
         self, cur: duckdb.DuckDBPyConnection, tokens: list[str], filters: Filters, role_kinds: tuple[str, ...] | None,
         limit: int,
     ) -> list[tuple[int, float]]:
         """Plain BM25 of the query tokens (each occurrence counts, as in BM25Okapi)."""
-        return self.score_terms(cur, [(t, float(c)) for t, c in self._query_terms(cur, tokens)], filters, role_kinds, limit)
+        return self.score_terms(cur, self._query_terms(cur, tokens), filters, role_kinds, limit)
 
-    def _query_terms(self, cur: duckdb.DuckDBPyConnection, tokens: list[str]) -> list[tuple[int, int]]:
-        """(term_id, count in query); the term dictionary is held in memory per index file."""
-        with self._lock:
-            if self._terms_for != self._identity:
-                self._terms = dict(cur.execute("SELECT term, term_id FROM terms").fetchall())
-                self._terms_for = self._identity
-            terms = self._terms
-        counts = Counter(tokens)
-        return [(terms[t], c) for t, c in counts.items() if t in terms]
+    def _query_terms(self, cur: duckdb.DuckDBPyConnection, tokens: list[str]) -> list[tuple[int, float]]:
+        """(term_id, count in query) of the tokens the index knows."""
+        return self._state().bm25.term_ids(tokens)
 
     def score_terms(
         self, cur: duckdb.DuckDBPyConnection, terms: list[tuple[int, float]], filters: Filters,
         role_kinds: tuple[str, ...] | None, limit: int,
     ) -> list[tuple[int, float]]:
+        """BM25 with per-term query weights, best first (ties by passage id), within the filters."""
         if not terms:
             return []
-        where, params = self._where(filters, role_kinds)
-        cur.register("_q", pa.table({"term_id": [t for t, _ in terms], "qtf": [float(w) for _, w in terms]}))
-        try:
-            sql = score_sql(where) + " ORDER BY bm25 DESC, p.passage_id LIMIT $limit"
-            return cur.execute(sql, {**params, "limit": limit}).fetchall()
-        finally:
-            cur.unregister("_q")
-
-    @staticmethod
-    def _where(filters: Filters, role_kinds: tuple[str, ...] | None) -> tuple[str, dict]:
-        where, params = filters.sql()
-        if role_kinds:
-            where = " AND ".join(x for x in (where, "p.role_kind IN (SELECT unnest($roles))") if x)
-            params["roles"] = list(role_kinds)
-        return where, params
+        state = self._state()
+        ids, scores = state.scores([(int(t), float(w)) for t, w in terms])
+        keep = state.mask(filters, role_kinds)[ids]
+        ids, scores = ids[keep], scores[keep]
+        return _top(ids, scores, limit)
 
     def _allowed_passages(self, cur: duckdb.DuckDBPyConnection, filters: Filters,
                           role_kinds: tuple[str, ...] | None) -> np.ndarray:
-        """Passage ids a query may return; the unfiltered sets (by role) are cached per index file."""
-        cacheable = filters == Filters()
-        key = (self._identity, role_kinds)
-        if cacheable and key in self._allowed_cache:
-            return self._allowed_cache[key]
-        where, params = self._where(filters, role_kinds)
-        ids = cur.execute(
-            f"SELECT passage_id FROM passages p {('WHERE ' + where) if where else ''} ORDER BY passage_id", params
-        ).fetchnumpy()["passage_id"]
-        if cacheable:
-            self._allowed_cache = {k: v for k, v in self._allowed_cache.items() if k[0] == self._identity}
-            self._allowed_cache[key] = ids
-        return ids
+        """Passage ids a query may return."""
+        return self._state().allowed(filters, role_kinds)
 
     def hybrid_passages(
         self, cur: duckdb.DuckDBPyConnection, text: str, tokens: list[str], filters: Filters,
@@ -265,9 +367,9 @@ class Searcher:
         Pseudo-relevance feedback was measured here (+0.002 MAP on the statement dev set for a
         second query per search) and left out.
         """
-        terms = [(t, float(c)) for t, c in self._query_terms(cur, tokens)]
+        terms = self._query_terms(cur, tokens)
         dense = self._dense_index() if self.dense_weight > 0 else None
-        query_vec = self._embedder.encode_queries([text])[0] if dense is not None else None
+        query_vec = self._query_vector(text) if dense is not None else None
         allowed = None
         if dense is not None:
             allowed = self._allowed_passages(cur, filters, role_kinds)
@@ -275,18 +377,26 @@ class Searcher:
                 return []
         return self._fuse(cur, terms, query_vec, dense, allowed, filters, role_kinds, limit)
 
+    def _query_vector(self, text: str) -> np.ndarray:
+        # Member search asks for the same text three times (questions, answers, posts).
+        cached = getattr(self._thread, "query_vector", None)
+        if cached is not None and cached[0] == text and cached[1] is self._embedder:
+            return cached[2]
+        vec = self._embedder.encode_queries([text])[0]
+        self._thread.query_vector = (text, self._embedder, vec)
+        return vec
+
     def _fuse(self, cur, terms, query_vec, dense, allowed, filters, role_kinds, limit) -> list[tuple[int, float]]:
         lexical = self.score_terms(cur, terms, filters, role_kinds, CANDIDATES)
         if dense is None or not lexical:
             return lexical[:limit]
         # Cosine relative to the typical passage of this selection, so weights mean the same
         # for a one-day filter and for the whole corpus.
-        _, cos = dense.similarities(query_vec, allowed)
-        baseline = float(np.mean(cos))
-        spread = float(np.max(cos)) - baseline or 1.0
         best_lexical = lexical[0][1]
         lexical_score = {pid: bm / best_lexical for pid, bm in lexical}
         _, mine = dense.similarities(query_vec, np.asarray(list(lexical_score)))
+        baseline, top = dense.baseline(query_vec, allowed)
+        spread = max(top, float(np.max(mine))) - baseline or 1.0
         dense_score = {pid: max(0.0, (float(c) - baseline) / spread) for pid, c in zip(lexical_score, mine, strict=True)}
         w = self.dense_weight
         # Meaning re-ranks what the words found. Letting passages in on meaning alone

@@ -21,6 +21,8 @@ from sudachipy import Dictionary, SplitMode
 
 # SudachiPy rejects a single input over 49,149 bytes; stay well below it.
 MAX_CHUNK_BYTES = 40_000
+# Word ids from here up are unknown words (SudachiPy puts the POS id in the low bits).
+_OOV_ID_BASE = 0xF000_0000
 
 _KEEP_POS = {"名詞", "動詞", "形容詞", "形状詞"}
 _DROP_SUBPOS = {"数詞", "非自立可能"}
@@ -49,6 +51,8 @@ class Tokenizer:
             if len(parts) > 1:
                 self._compounds[parts] = self._normalize_phrase(phrase)
         self._max_compound = max((len(k) for k in self._compounds), default=0)
+        self._compound_last_units = frozenset(k[-1] for k in self._compounds)
+        self._words: dict[int, tuple] = {}
 
     def _tokenizer(self):
         tok = getattr(self._local, "tok", None)
@@ -96,24 +100,41 @@ class Tokenizer:
 
     def _tokens_of_chunk(self, chunk: str, out: list[str]) -> None:
         units: list[str] = []  # every mode-A normalized form, for compound matching
+        cache = self._words
+        last_units = self._compound_last_units
         for morpheme in self._tokenizer().tokenize(chunk):
-            pos = morpheme.part_of_speech()
-            long_form = morpheme.normalized_form()
-            parts = morpheme.split(SplitMode.A)
-            if len(parts) > 1:  # empty when the long unit is already a short unit
-                for unit in parts:
-                    form = unit.normalized_form()
+            # The dictionary is fixed, so what a word contributes is computed once per word id;
+            # this keeps the per-morpheme Python work close to SudachiPy's own cost.
+            wid = morpheme.word_id()
+            entry = cache.get(wid)
+            if entry is None:
+                entry = self._word_entry(morpheme)
+                if wid < _OOV_ID_BASE:  # unknown words share ids by POS, so they are not cached
+                    cache[wid] = entry
+            parts, long_form, keep_long = entry
+            if parts:
+                for form, keep in parts:
                     units.append(form)
-                    if self._keep(unit.part_of_speech(), form):
+                    if keep:
                         out.append(form)
-                    self._match_compounds(units, out)
-                if self._keep(pos, long_form) and out[-1:] != [long_form]:
+                    if form in last_units:
+                        self._match_compounds(units, out)
+                if keep_long and out[-1:] != [long_form]:
                     out.append(long_form)
             else:
                 units.append(long_form)
-                if self._keep(pos, long_form):
+                if keep_long:
                     out.append(long_form)
-                self._match_compounds(units, out, skip=long_form)
+                if long_form in last_units:
+                    self._match_compounds(units, out, skip=long_form)
+
+    def _word_entry(self, morpheme) -> tuple[tuple[tuple[str, bool], ...], str, bool]:
+        """(short units as (form, kept) when the word splits in mode A, long form, long form kept)."""
+        long_form = morpheme.normalized_form()
+        split = morpheme.split(SplitMode.A)
+        parts = tuple((u.normalized_form(), self._keep(u.part_of_speech(), u.normalized_form())) for u in split) \
+            if len(split) > 1 else ()
+        return parts, long_form, self._keep(morpheme.part_of_speech(), long_form)
 
     def _match_compounds(self, units: list[str], out: list[str], skip: str | None = None) -> None:
         # Check only the windows that end at the newest unit, so each compound is emitted once.

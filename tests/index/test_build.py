@@ -1,15 +1,21 @@
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from crawlers.poliinfo import import_files
 from crawlers.rawstore import RawStore
-from index.build import build_index, member_id
+from crawlers.records import MemberRecord
+from index.build import build_index, meeting_id, member_id
+from index.search import Searcher
+from nlp.speaker import parse_speaker
 from tests.conftest import PROCEEDINGS_2020
 
 
@@ -59,10 +65,111 @@ def test_build_replaces_index_atomically_and_is_repeatable(tmp_path):
     db = tmp_path / "index.duckdb"
     first = build_index(raw, db, workers=1)
     inode = db.stat().st_ino
-    second = build_index(raw, db, workers=1)
-    assert db.stat().st_ino != inode  # a new file was swapped in
+    again = build_index(raw, db, workers=1)
+    assert again.mode == "unchanged" and db.stat().st_ino == inode  # nothing new: the file is left alone
+    second = build_index(raw, db, workers=1, full=True)
+    assert second.mode == "full" and db.stat().st_ino != inode  # a new file was swapped in
     assert (first.meetings, first.passages, first.members) == (second.meetings, second.passages, second.members)
+    assert (again.meetings, again.passages, again.members) == (first.meetings, first.passages, first.members)
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def _copy_meetings(src: Path, dst: Path, files: list[Path]) -> None:
+    for f in files:
+        target = dst / f.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(f, target)
+
+
+def _snapshot(db: Path) -> dict:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            "members": sorted(con.execute(
+                "SELECT member_id, name, surname_only, seats, first_date, last_date, n_speeches, n_questions "
+                "FROM members").fetchall()),
+            "passages": sorted(con.execute(
+                """SELECT p.statement_id, p.member_id, p.n_tokens, a.statement_id FROM passages p
+                   LEFT JOIN passages a ON a.passage_id = p.answers_passage_id""").fetchall()),
+            "terms": sorted(con.execute("SELECT term, df FROM terms WHERE df > 0").fetchall()),
+            "topics": sorted(con.execute(
+                """SELECT p.statement_id, t.topic_id, t.score FROM passage_topics t
+                   JOIN passages p USING (passage_id)""").fetchall()),
+            "vectors": con.execute("SELECT count(*) FROM embeddings").fetchall()[0][0],
+        }
+    finally:
+        con.close()
+
+
+def _scores(db: Path, query: str) -> dict[str, float]:
+    searcher = Searcher(db)
+    try:
+        return {h.statement_id: round(h.score, 9) for h in searcher.search_statements(query, limit=50)}
+    finally:
+        searcher.close()
+
+
+@pytest.mark.slow
+def test_incremental_build_equals_full_build(tmp_path, demo_raw):
+    files = sorted(RawStore(demo_raw).paths("meeting"))
+    raw = tmp_path / "raw"
+    _copy_meetings(demo_raw, raw, files[: len(files) // 2])
+    db = tmp_path / "index.duckdb"
+    assert build_index(raw, db, workers=2).mode == "full"
+    _copy_meetings(demo_raw, raw, files[len(files) // 2 :])
+    added = build_index(raw, db, workers=2)
+    assert added.mode == "incremental"
+    assert added.added_meetings == len(files) - len(files) // 2 and added.removed_meetings == 0
+
+    full = tmp_path / "full.duckdb"
+    reference = build_index(demo_raw, full, workers=2)
+    assert (added.meetings, added.speeches, added.passages, added.members, added.terms, added.topic_links) == (
+        reference.meetings, reference.speeches, reference.passages, reference.members, reference.terms,
+        reference.topic_links)
+    assert _snapshot(db) == _snapshot(full)
+    for query in ("待機児童", "受動喫煙防止条例", "新型コロナウイルス感染症対策"):
+        assert _scores(db, query) == _scores(full, query)
+
+
+@pytest.mark.slow
+def test_incremental_build_replaces_a_changed_meeting(tmp_path):
+    raw = tmp_path / "raw"
+    store = RawStore(raw)
+    import_files([PROCEEDINGS_2020], store)
+    db = tmp_path / "index.duckdb"
+    first = build_index(raw, db, workers=1)
+    record = sorted(store.latest("meeting").values(), key=lambda r: r.source_id)[0]
+    speeches = list(record.speeches)
+    i = next(i for i, sp in enumerate(speeches) if parse_speaker(sp.speaker).role_kind == "member")
+    speeches[i] = speeches[i].model_copy(update={"text": speeches[i].text + "\n次に、ゾウガメ保護区の整備について伺います。"})
+    store.put(record.model_copy(update={"speeches": speeches, "fetched_at": datetime(2030, 1, 1)}))
+
+    second = build_index(raw, db, workers=1)
+    assert second.mode == "incremental"
+    assert (second.added_meetings, second.removed_meetings) == (1, 1)
+    assert second.meetings == first.meetings
+    top = next(iter(_scores(db, "ゾウガメ保護区")))
+    assert top.startswith(f"{meeting_id(record)}-{speeches[i].order}-")
+    con = duckdb.connect(str(db), read_only=True)
+    (versions,) = con.execute("SELECT count(*) FROM meetings WHERE source_id = $s",
+                              {"s": record.source_id}).fetchall()[0]
+    (mentions,) = con.execute("SELECT count(*) FROM passages WHERE text LIKE '%ゾウガメ%'").fetchall()[0]
+    (speeches,) = con.execute("SELECT count(*) FROM speeches WHERE meeting_id = $m",
+                              {"m": meeting_id(record)}).fetchall()[0]
+    con.close()
+    assert versions == 1 and mentions == 1 and speeches == len(record.speeches)
+
+
+def test_changed_rosters_make_a_full_build(tmp_path):
+    raw = tmp_path / "raw"
+    store = RawStore(raw)
+    import_files([PROCEEDINGS_2020], store)
+    db = tmp_path / "index.duckdb"
+    build_index(raw, db, workers=1, embedding_model=None)
+    store.put(MemberRecord(source_system="roster", source_id="https://example.invalid/roster/masuko",
+                           assembly_code="130001", name="増子ひろき", url="https://example.invalid/roster/masuko"))
+    again = build_index(raw, db, workers=1, embedding_model=None)
+    assert again.mode == "full" and again.full_reason == "rosters or posts changed"
 
 
 @pytest.mark.slow
