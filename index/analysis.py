@@ -44,7 +44,8 @@ PASSAGE_SCHEMA = pa.schema([
     ("passage_id", pa.int32()), ("statement_id", pa.string()), ("speech_id", pa.string()),
     ("meeting_id", pa.string()), ("assembly_code", pa.string()), ("date", pa.date32()), ("member_id", pa.string()),
     ("role_kind", pa.string()), ("ordinal", pa.int32()), ("heading", pa.string()), ("text", pa.string()),
-    ("answers_passage_id", pa.int32()), ("n_tokens", pa.int32()),
+    ("answers_passage_id", pa.int32()), ("n_tokens", pa.int32()), ("speaker_name", pa.string()),
+    ("speaker_role", pa.string()),
 ])
 TF_SCHEMA = pa.schema([("passage_id", pa.int32()), ("term", pa.string()), ("tf", pa.int32())])
 TOPIC_SCHEMA = pa.schema([("passage_id", pa.int32()), ("topic_id", pa.string()), ("score", pa.float64())])
@@ -114,7 +115,7 @@ def analyze_passages(rows: list[dict], with_topics: bool, model: str | None) -> 
         row["n_tokens"] = len(toks)
     _link_answers(rows, tokens)
     batch = Batch(passages=pa.Table.from_pylist(
-        [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows], schema=PASSAGE_SCHEMA))
+        [{k: r.get(k) for k in PASSAGE_SCHEMA.names} for r in rows], schema=PASSAGE_SCHEMA))
 
     pids, terms, tfs = [], [], []
     for pid, toks in enumerate(tokens):
@@ -227,6 +228,7 @@ def meeting_rows(record: MeetingRecord, content_hash: str, first_pid: int, speak
                 "member_id": mem_id if speaker.role_kind == "member" else None, "role_kind": speaker.role_kind,
                 "ordinal": passage.ordinal, "heading": passage.heading if passage.heading != passage.text else None,
                 "text": passage.text, "answers_passage_id": None, "n_tokens": 0, "_answers_speech": answers,
+                "speaker_name": speaker.name, "speaker_role": speaker.role,
             })
     return {
         "meeting_id": mid, "assembly_code": code, "source_system": record.source_system,

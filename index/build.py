@@ -55,7 +55,7 @@ from nlp.names import display_name, name_key
 __all__ = ["BuildSummary", "DEFAULT_MODEL", "build_index", "build_statement_index", "meeting_id", "member_id"]
 
 # Bump when the schema or what a worker computes changes: older index files then get a full build.
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
 JOB_BYTES = 1_500_000  # raw JSON per worker job: large enough to amortise, small enough to balance
 BUILD_MEMORY_LIMIT = "4GB"
 
@@ -540,6 +540,8 @@ class _Builder:
     # -- closing ----------------------------------------------------------------------------------
     def _finish(self, con, mode: str) -> None:
         con.execute("DROP TABLE IF EXISTS _tf")
+        # Showing hits looks passages up by id; without an index each lookup scans the table.
+        con.execute("CREATE UNIQUE INDEX IF NOT EXISTS passages_by_id ON passages (passage_id)")
         self._count(con)
         info = {
             "format": FORMAT_VERSION, "analysis": self.fingerprint, "people": self.people, "mode": mode,

@@ -19,13 +19,15 @@ returned with the evidence passages, so a user can see why a member ranks.
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
 import duckdb
+import numpy as np
+
+EPOCH = date(1970, 1, 1)
+NO_DATE = np.iinfo(np.int32).min
 
 if TYPE_CHECKING:
     from index.search import Filters, Searcher, StatementHit
@@ -74,6 +76,34 @@ def _recency(d: date | None, reference: date | None, half_life: float = RECENCY_
     return 0.5 ** (years / half_life)
 
 
+def _ranked_parts(codes: np.ndarray, values: np.ndarray, n_codes: int) -> np.ndarray:
+    """Per member code: the top ``MAX_TERMS`` values summed with geometric decay (``_decayed``)."""
+    if len(codes) == 0:
+        return np.zeros(n_codes)
+    order = np.lexsort((-values, codes))
+    codes, values = codes[order], values[order]
+    starts = np.r_[0, np.flatnonzero(codes[1:] != codes[:-1]) + 1]
+    rank = np.arange(len(codes)) - np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
+    keep = rank < MAX_TERMS
+    return np.bincount(codes[keep], weights=values[keep] * DECAY ** rank[keep], minlength=n_codes)
+
+
+def _recency_of(days: np.ndarray, reference: int | None, half_life: float) -> np.ndarray:
+    """``_recency`` for an array of day numbers (``NO_DATE`` = unknown → 1)."""
+    if reference is None:
+        return np.ones(len(days))
+    years = np.maximum(0, reference - days.astype(np.int64)) / 365.25
+    return np.where(days == NO_DATE, 1.0, 0.5 ** (years / half_life))
+
+
+def _candidates(scored: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+    if not scored:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    pids = np.fromiter((p for p, _ in scored), dtype=np.int64, count=len(scored))
+    scores = np.fromiter((s for _, s in scored), dtype=np.float64, count=len(scored))
+    return pids, scores / scores[0]
+
+
 def rank_members(
     searcher: Searcher, cur: duckdb.DuckDBPyConnection, text: str, tokens: list[str], filters: Filters, limit: int,
     offset: int, evidence: int,
@@ -84,68 +114,82 @@ def rank_members(
         posts = searcher.hybrid_passages(cur, text, tokens, filters, ("post",), CANDIDATE_PASSAGES)
     if not own and not posts:
         return []
-    ids = [pid for pid, _ in own] + [pid for pid, _ in answers] + [pid for pid, _ in posts]
-    meta = searcher.passage_meta(ids)
-    reference = filters.until or searcher.last_date()
-    best_own = own[0][1] if own else 1.0
-    best_answer = answers[0][1] if answers else 1.0
-    best_post = posts[0][1] if posts else 1.0
+    columns, n_members, member_names = searcher.passage_columns()
+    until = filters.until or searcher.last_date()
+    reference = (until - EPOCH).days if until else None
 
-    own_scores: dict[str, list[float]] = defaultdict(list)
-    own_passages: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    meetings: dict[str, set[str]] = defaultdict(set)
-    recency: dict[str, list[float]] = defaultdict(list)
-    for pid, bm25 in own:
-        member, d, meeting, _ = meta[pid]
-        relative = bm25 / best_own
-        if member is None or relative < MIN_RELATIVE:
-            continue
-        weight = _recency(d, reference)
-        own_scores[member].append(relative * weight)
-        own_passages[member].append((relative * weight, pid))
-        meetings[member].add(meeting)
-        recency[member].append(weight)
+    # Their own questions: relative to the best passage of the query, weighted by recency.
+    own_pids, own_rel = _candidates(own)
+    own_member = columns["member"][own_pids]
+    keep = (own_member >= 0) & (own_rel >= MIN_RELATIVE)
+    own_pids, own_member = own_pids[keep], own_member[keep]
+    own_weight = _recency_of(columns["day"][own_pids], reference, RECENCY_HALF_LIFE_YEARS)
+    own_value = own_rel[keep] * own_weight
+    focus = _ranked_parts(own_member, own_value, n_members)
+    asked = np.zeros(n_members, dtype=bool)
+    asked[own_member] = True
+    pairs = np.unique(np.stack([own_member, columns["meeting"][own_pids]]), axis=1) if len(own_pids) else \
+        np.zeros((2, 0), dtype=np.int64)
+    n_meetings = np.bincount(pairs[0], minlength=n_members)
+    recency_sum = np.bincount(own_member, weights=own_weight, minlength=n_members)
+    n_own = np.bincount(own_member, minlength=n_members)
 
-    answer_scores: dict[str, list[float]] = defaultdict(list)
-    answer_passages: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    for pid, bm25 in answers:
-        _, d, _, asked_by = meta[pid]
-        relative = bm25 / best_answer
-        if asked_by is None or asked_by not in own_scores or relative < MIN_RELATIVE:
-            continue
-        answer_scores[asked_by].append(relative * _recency(d, reference))
-        answer_passages[asked_by].append((relative, pid))
+    # The executive's answers to those questions.
+    ans_pids, ans_rel = _candidates(answers)
+    ans_member = columns["asked_by"][ans_pids]
+    keep = (ans_member >= 0) & (ans_rel >= MIN_RELATIVE)
+    keep[keep] = asked[ans_member[keep]]
+    ans_pids, ans_member, ans_rel = ans_pids[keep], ans_member[keep], ans_rel[keep]
+    answer_part = _ranked_parts(
+        ans_member, ans_rel * _recency_of(columns["day"][ans_pids], reference, RECENCY_HALF_LIFE_YEARS), n_members)
 
     # Posts are the member's own words outside the assembly: their own part, a lower
     # weight, and a shorter memory (a blog shows current interests).
-    post_scores: dict[str, list[float]] = defaultdict(list)
-    post_passages: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    for pid, score in posts:
-        member, d, _, _ = meta[pid]
-        relative = score / best_post
-        if member is None or relative < MIN_RELATIVE:
-            continue
-        weighted = relative * _recency(d, reference, POST_HALF_LIFE_YEARS)
-        post_scores[member].append(weighted)
-        post_passages[member].append((weighted, pid))
+    post_pids, post_rel = _candidates(posts)
+    post_member = columns["member"][post_pids]
+    keep = (post_member >= 0) & (post_rel >= MIN_RELATIVE)
+    post_pids, post_member = post_pids[keep], post_member[keep]
+    post_value = post_rel[keep] * _recency_of(columns["day"][post_pids], reference, POST_HALF_LIFE_YEARS)
+    post_part = _ranked_parts(post_member, post_value, n_members)
 
-    ranked = []
-    for member in set(own_scores) | set(post_scores):
-        values = own_scores.get(member, [])
-        weights = recency.get(member, [])
-        parts = {
-            "focus": round(_decayed(values), 4),
-            "answers": round(W_ANSWERS * _decayed(answer_scores.get(member, [])), 4),
-            "breadth": round(W_BREADTH * math.log(len(meetings[member])), 4) if meetings.get(member) else 0.0,
-            "posts": round(W_POSTS * _decayed(post_scores.get(member, [])), 4),
-            "recency": round(sum(weights) / len(weights), 4) if weights else 0.0,
-        }
-        total = parts["focus"] + parts["answers"] + parts["breadth"] + parts["posts"]
-        ranked.append((total, member, parts))
-    ranked.sort(key=lambda r: (-r[0], r[1]))
-    page = ranked[offset : offset + limit]
-    if not page:
+    candidates = np.flatnonzero(asked | (np.bincount(post_member, minlength=n_members) > 0))
+    parts_focus = np.round(focus[candidates], 4)
+    parts_answers = np.round(W_ANSWERS * answer_part[candidates], 4)
+    with np.errstate(divide="ignore"):
+        parts_breadth = np.where(n_meetings[candidates] > 0,
+                                 np.round(W_BREADTH * np.log(np.maximum(n_meetings[candidates], 1)), 4), 0.0)
+    parts_posts = np.round(W_POSTS * post_part[candidates], 4)
+    parts_recency = np.where(n_own[candidates] > 0,
+                             np.round(recency_sum[candidates] / np.maximum(n_own[candidates], 1), 4), 0.0)
+    totals = parts_focus + parts_answers + parts_breadth + parts_posts
+    # Best first, ties by member id, as a sort of (-total, member_id) over every candidate.
+    head = min(len(candidates), offset + limit)
+    if head == 0:
         return []
+    cut = np.argpartition(-totals, head - 1)[:head] if head < len(candidates) else np.arange(len(candidates))
+    threshold = totals[cut].min()
+    pool = np.flatnonzero(totals >= threshold)
+    ordered = sorted(pool.tolist(), key=lambda i: (-totals[i], member_names[candidates[i]]))
+    page_idx = ordered[offset : offset + limit]
+    if not page_idx:
+        return []
+    ranked = []
+    for i in page_idx:
+        parts = {"focus": float(parts_focus[i]), "answers": float(parts_answers[i]),
+                 "breadth": float(parts_breadth[i]), "posts": float(parts_posts[i]),
+                 "recency": float(parts_recency[i])}
+        ranked.append((float(totals[i]), member_names[candidates[i]], parts, int(candidates[i])))
+    page = [(total, member, parts) for total, member, parts, _ in ranked]
+
+    def best_of(pids: np.ndarray, codes: np.ndarray, values: np.ndarray, code: int, n: int) -> list[tuple[float, int]]:
+        mine = codes == code
+        return sorted(zip(values[mine].tolist(), pids[mine].tolist(), strict=True), reverse=True)[:n]
+
+    wanted_own = {m: best_of(own_pids, own_member, own_value, c, evidence) for _, m, _, c in ranked}
+    wanted_ans = {m: best_of(ans_pids, ans_member, ans_rel, c, 1) for _, m, _, c in ranked}
+    wanted_posts = {m: best_of(post_pids, post_member, post_value, c, POST_EVIDENCE) for _, m, _, c in ranked}
+    matched = {m: int(n_own[c]) for _, m, _, c in ranked}
+    meeting_count = {m: int(n_meetings[c]) for _, m, _, c in ranked}
 
     info = {
         row[0]: row[1:]
@@ -156,9 +200,6 @@ def rank_members(
             {"ids": [m for _, m, _ in page]},
         ).fetchall()
     }
-    wanted_own = {m: sorted(own_passages[m], reverse=True)[:evidence] for _, m, _ in page}
-    wanted_ans = {m: sorted(answer_passages.get(m, []), reverse=True)[:1] for _, m, _ in page}
-    wanted_posts = {m: sorted(post_passages.get(m, []), reverse=True)[:POST_EVIDENCE] for _, m, _ in page}
     scores = {pid: s for pid, s in own + answers + posts}
     wanted = [pid for group in (wanted_own, wanted_ans, wanted_posts) for lst in group.values() for _, pid in lst]
     hits = {h.passage_id: h for h in searcher.fetch_hits(cur, [(pid, scores[pid]) for pid in wanted])}
@@ -174,8 +215,8 @@ def rank_members(
                 assembly_name=aname,
                 score=round(total, 4),
                 parts={**parts, "relative": round(total / top, 4)},
-                matched_passages=len(own_scores.get(member, [])),
-                meetings=len(meetings.get(member, ())),
+                matched_passages=matched[member],
+                meetings=meeting_count[member],
                 first_date=first,
                 last_date=last,
                 evidence=[hits[pid] for _, pid in wanted_own[member] if pid in hits],

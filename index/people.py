@@ -82,6 +82,7 @@ def post_rows(post: PostRecord, mid: str, member_name: str, first_passage_id: in
             "meeting_id": pid, "assembly_code": post.assembly_code, "date": day, "member_id": mid,
             "role_kind": "post", "ordinal": p.ordinal, "heading": post.title if p.ordinal == 0 else None,
             "text": p.text, "answers_passage_id": None, "n_tokens": 0, "_answers_speech": None,
+            "speaker_name": member_name, "speaker_role": POST_KIND,
         }
         for i, p in enumerate(split_passages(text))
     ]

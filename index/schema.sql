@@ -93,7 +93,9 @@ CREATE TABLE passages (
     heading VARCHAR,
     text VARCHAR NOT NULL,
     answers_passage_id INTEGER,
-    n_tokens INTEGER NOT NULL
+    n_tokens INTEGER NOT NULL,
+    speaker_name VARCHAR,                -- as in speeches, so showing a passage needs no join with them
+    speaker_role VARCHAR
 );
 
 -- BM25 keeps counts, not weights: idf and length normalisation are computed when the index is

@@ -300,6 +300,28 @@ def sudachi_text(text: str) -> str:
     return " ".join(tokenize(text))
 
 
+def _bag_of_rows(lookup: tuple[dict[str, int], np.ndarray], token_lists: Sequence[Sequence[str]]) -> np.ndarray:
+    """What a StaticEmbedding with mean pooling and normalisation returns for whitespace-joined tokens:
+    unknown words map to the zero [UNK] row, and the mean's scale vanishes in the normalisation."""
+    vocab, rows = lookup
+    unk = vocab.get(UNK, 0)
+    ids: list[int] = []
+    starts = np.zeros(len(token_lists), dtype=np.int64)
+    for i, tokens in enumerate(token_lists):
+        starts[i] = len(ids)
+        # The same split the model's WhitespaceSplit pre-tokenizer makes of " ".join(tokens).
+        ids.extend(vocab.get(w, unk) for t in tokens for w in t.split())
+    # A sparse (passages × words) count matrix times the rows: one pass, no gathered copy.
+    from scipy.sparse import csr_matrix
+
+    indptr = np.r_[starts, len(ids)]
+    counts = csr_matrix((np.ones(len(ids), dtype=np.float32), np.asarray(ids, dtype=np.int64), indptr),
+                        shape=(len(token_lists), rows.shape[0]))
+    out = np.asarray(counts @ rows, dtype=np.float32)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-12)
+
+
 class Embedder:
     """L2-normalized float32 sentence vectors from a sentence-transformers model."""
 
@@ -372,7 +394,33 @@ class Embedder:
     def dim(self) -> int:
         return int(self.model.get_embedding_dimension())
 
+    def _static_lookup(self) -> tuple[dict[str, int], np.ndarray] | None:
+        """(vocabulary, rows) when the model is one StaticEmbedding over whitespace-split words.
+
+        Such a model is a table lookup and a mean; numpy does that without torch's per-batch
+        overhead (the build embeds every passage this way). Other models return None.
+        """
+        if not hasattr(self, "_lookup"):
+            self._lookup = None
+            try:
+                from sentence_transformers.models import StaticEmbedding
+
+                modules = list(self.model)
+                module = modules[0] if len(modules) == 1 else None
+                if isinstance(module, StaticEmbedding):
+                    tok = module.tokenizer
+                    if tok.normalizer is None and type(tok.pre_tokenizer).__name__ == "WhitespaceSplit":
+                        rows = module.embedding.weight.detach().cpu().numpy().astype(np.float32)
+                        self._lookup = (tok.get_vocab(), rows)
+            except (ImportError, AttributeError, TypeError):
+                self._lookup = None
+        return self._lookup
+
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        if self.pretokenize and self._static_lookup() is not None:
+            from nlp.tokenizer import tokenize
+
+            return _bag_of_rows(self._static_lookup(), [tokenize(t) for t in texts])
         texts = [sudachi_text(t) for t in texts] if self.pretokenize else [prefix + t for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -392,6 +440,9 @@ class Embedder:
             raise ValueError(f"{self.name} reads raw text; use encode_passages")
         if not token_lists:
             return np.zeros((0, self.dim), dtype=np.float32)
+        lookup = self._static_lookup()
+        if lookup is not None:
+            return _bag_of_rows(lookup, token_lists)
         vectors = self.model.encode(
             [" ".join(tokens) for tokens in token_lists],
             batch_size=self.batch_size,
