@@ -8,7 +8,7 @@ DB     ?= var/index.duckdb
 RAW    ?= var/raw
 MODEL  ?= models/chive-static
 
-.PHONY: setup run demo test eval bench lint clean notebooks
+.PHONY: setup run demo test eval bench loadtest lint clean notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,12 @@ test: setup  ## the whole test suite
 eval: demo  ## ranking quality as JSON (member nDCG@10 on the dev queries)
 	@$(GIKAI) eval all --db $(DB)
 
-bench: demo  ## throughput and latency as JSON, against rank-bm25 in the same run
-	@$(GIKAI) bench --db $(DB) --json
+N ?= 1000000
+bench: setup  ## speed, memory and targets as JSON on a synthetic corpus of N statements (default 1,000,000)
+	@$(GIKAI) bench --statements $(N) --json
+
+loadtest: demo  ## 50 clients for 60 s against a local server on the demo index (JSON)
+	@$(GIKAI) loadtest --db $(DB) --json
 
 notebooks: setup  ## run the analyst notebooks on the index; executed copies with outputs in var/notebooks/
 	@test -f $(DB) || $(MAKE) demo

@@ -53,8 +53,11 @@ def import_poliinfo(paths: Annotated[list[Path], typer.Argument(help="PoliInfo J
 
 @app.command()
 def build(raw_dir: RawDir = None, db: DbPath = None,
-          workers: Annotated[int, typer.Option(help="Tokenizer processes (0 = all cores)")] = 0) -> None:
-    """Build the search index from the raw store (written aside, swapped in atomically)."""
+          workers: Annotated[int, typer.Option(help="Tokenizer processes (0 = all cores)")] = 0,
+          full: Annotated[bool, typer.Option("--full", help="Rebuild everything even when an incremental "
+                                                             "build is possible")] = False) -> None:
+    """Build the search index from the raw store (incremental over an existing index; written aside, swapped in
+    atomically)."""
     from crawlers.rawstore import RawStoreError
     from index.build import build_index
 
@@ -63,7 +66,8 @@ def build(raw_dir: RawDir = None, db: DbPath = None,
     if not raw.is_dir():
         raise _fail(f"raw store {raw} does not exist; run `gikai import` or `gikai crawl` first")
     try:
-        summary = build_index(raw, db or settings.db_path, workers=workers or None, progress=sys.stderr.isatty())
+        summary = build_index(raw, db or settings.db_path, workers=workers or None, progress=sys.stderr.isatty(),
+                              full=full)
     except RawStoreError as exc:
         raise _fail(f"unreadable raw record: {exc}") from exc
     for line in summary.surname_ambiguous:
@@ -191,7 +195,9 @@ def match(
 
 @app.command()
 def serve(db: DbPath = None, host: Annotated[str | None, typer.Option()] = None,
-          port: Annotated[int | None, typer.Option()] = None) -> None:
+          port: Annotated[int | None, typer.Option()] = None,
+          workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes; each holds the index in "
+                                                                   "memory")] = 1) -> None:
     """Serve the HTTP API (read-only over the built index); docs at /docs."""
     import os
 
@@ -203,7 +209,8 @@ def serve(db: DbPath = None, host: Annotated[str | None, typer.Option()] = None,
         raise _fail(f"{path}: no index; run `gikai build` first")
     os.environ["GIKAI_DB_PATH"] = str(path)
     get_settings.cache_clear()
-    uvicorn.run("api.main:create_app", factory=True, host=host or settings.host, port=port or settings.port)
+    uvicorn.run("api.main:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+                workers=workers)
 
 
 @eval_app.command("members")
@@ -233,23 +240,48 @@ def eval_members(
 
 @app.command()
 def bench(
+    statements: Annotated[int | None, typer.Option(
+        "--statements", min=100, help="Synthesize a corpus of N statements from the bundled minutes' sentences "
+        "(~1,800 assemblies, ~30,000 members) and measure on it; without it, measure the index at --db")] = None,
     raw_dir: RawDir = None, db: DbPath = None,
     queries: Annotated[Path, typer.Option(help="Query file to time")] = Path("data/eval/member-queries-dev.jsonl"),
-    n_queries: Annotated[int, typer.Option(min=1, max=10_000)] = 200,
+    n_queries: Annotated[int, typer.Option(min=1, max=10_000, help="Queries timed per endpoint")] = 200,
+    reference_queries: Annotated[int, typer.Option(min=1, max=10_000, help="Queries timed on rank-bm25")] = 50,
+    tokenizer_sample: Annotated[int, typer.Option(min=1, help="Statements in the tokenizer sample")] = 20_000,
+    work_dir: Annotated[Path | None, typer.Option(help="Where the synthetic corpus and index go "
+                                                       "[default: a new directory under var/bench]")] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the work directory's corpus and index")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic corpus")] = 0,
+    workers: Annotated[int, typer.Option(help="Build processes (0 = all cores)")] = 0,
+    incremental: Annotated[bool, typer.Option(help="Also time adding 1 % new statements")] = True,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Build throughput, query latency and the speed-up over rank-bm25, measured in one run."""
-    from index.bench import run_bench
+    """Build and query speed, memory and the speed-up over rank-bm25 against the targets, in one run (JSON)."""
+    import time
+
+    from index.bench import BenchError, run_bench
 
     settings = get_settings()
-    db_path = db or settings.db_path
-    if not db_path.exists():
-        raise _fail(f"{db_path}: no index; run `gikai build` first")
-    result = run_bench(raw_dir or settings.raw_dir, db_path, queries, n_queries)
+    db_path = None
+    if statements is None:
+        db_path = db or settings.db_path
+        if not db_path.exists():
+            raise _fail(f"{db_path}: no index; run `gikai build` first, or use --statements N")
+    try:
+        result = run_bench(
+            statements=statements, raw_dir=raw_dir or settings.raw_dir, db_path=db_path, queries_path=queries,
+            n_queries=n_queries, reference_queries=reference_queries, tokenizer_sample=tokenizer_sample,
+            work_dir=work_dir, keep=keep, seed=seed, workers=workers or None, incremental=incremental,
+            log=lambda message: err.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] bench: {message}", highlight=False),
+        )
+    except (BenchError, OSError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        console.print(result)
+        console.print_json(data=result)
+    if result["errors"]:
+        raise typer.Exit(1)
 
 
 @eval_app.command("statements")
@@ -305,10 +337,12 @@ def eval_all(
 
 def _register_plugins() -> None:
     from api.keys_cli import register as register_keys
+    from api.loadtest import register as register_loadtest
     from crawlers.commands import register
 
     register(app)
     register_keys(app)
+    register_loadtest(app)
 
 
 _register_plugins()

@@ -33,7 +33,11 @@ def _message(err: dict) -> str:
 def _describe(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body"))
+        loc = tuple(err.get("loc", ()))
+        # Drop the location kind only: a body field may itself be called "query" (saved searches).
+        if loc and loc[0] in ("query", "path", "body", "header", "cookie"):
+            loc = loc[1:]
+        where = ".".join(str(p) for p in loc)
         parts.append(f"{where or 'request'}: {_message(err)}")
     return "; ".join(parts) or "invalid request"
 

@@ -31,6 +31,11 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, settings.request_threads)
+        if settings.warm_on_start:
+            await anyio.to_thread.run_sync(searcher.warm)
         yield
         searcher.close()
 

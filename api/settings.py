@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = 5
     webhook_backoff_seconds: float = 1.0  # 1, 2, 4, 8 … between attempts
     webhook_timeout_seconds: float = 10.0
+    # Requests computed at once per server process. Search is mostly Python holding the GIL, so a
+    # few threads answer a burst in order instead of slowing every request down together.
+    request_threads: int = 4
+    # Load the index into memory before accepting requests (a first query would otherwise wait for it).
+    warm_on_start: bool = True
 
 
 @lru_cache

@@ -42,6 +42,8 @@ SOURCE_SYSTEMS = (
     "tokyo_gikai",
     "roster",
     "member_pages",
+    # Benchmark corpora made by index/synth.py from real sentences; never a real source.
+    "synthetic",
 )
 
 

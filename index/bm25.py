@@ -65,23 +65,32 @@ class Bm25Index:
             average = float(idf[present].mean())
             idf[present & (idf < 0)] = EPSILON * average
 
-        postings = _arrow(con, "SELECT term_id, passage_id, tf FROM postings")
-        t = postings.column("term_id").to_numpy()
-        counts = np.bincount(t, minlength=n_terms)
+        # Read in record batches into preallocated arrays: a million passages have ~45M postings,
+        # and an Arrow copy of them all would double the reader's peak memory.
+        n_postings = con.execute("SELECT count(*) FROM postings").fetchall()[0][0]
+        term_of = np.empty(n_postings, dtype=np.int32)
+        passage_ids = np.empty(n_postings, dtype=np.int32)
+        tfs = np.empty(n_postings, dtype=np.uint16)
+        at = 0
+        relation = con.sql("SELECT term_id, passage_id, least(tf, 65535) AS tf FROM postings")
+        reader = relation.to_arrow_reader(1_000_000) if hasattr(relation, "to_arrow_reader") \
+            else relation.fetch_record_batch(1_000_000)
+        for batch in reader:
+            n = batch.num_rows
+            term_of[at : at + n] = batch.column(0).to_numpy()
+            passage_ids[at : at + n] = batch.column(1).to_numpy()
+            tfs[at : at + n] = batch.column(2).to_numpy()
+            at += n
+        counts = np.bincount(term_of[:at], minlength=n_terms)
         offsets = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         # Full builds write postings grouped by term; incremental builds append runs, which a
         # stable sort merges.
-        order = None if bool(np.all(t[1:] >= t[:-1])) else np.argsort(t, kind="stable")
-        del t
-        passage_ids = postings.column("passage_id").to_numpy().astype(np.int32, copy=False)
-        tf = postings.column("tf").to_numpy()
-        del postings
-        # Counts are small: 16 bits keep the postings of a million passages near 200 MB.
-        tfs = tf.astype(np.uint16 if (tf.max(initial=0) < 2**16) else np.int32)
-        del tf
-        if order is not None:
+        if not bool(np.all(term_of[1:at] >= term_of[: at - 1])):
+            order = np.argsort(term_of[:at], kind="stable")
             passage_ids, tfs = passage_ids[order], tfs[order]
+            del order
+        del term_of
         return cls(terms, idf, offsets, passage_ids, tfs, norm, size)
 
     def term_ids(self, tokens: list[str]) -> list[tuple[int, float]]:

@@ -26,6 +26,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -81,6 +82,7 @@ class BuildSummary:
     removed_meetings: int = 0
     added_passages: int = 0
     full_reason: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per build phase, for `gikai bench`
 
     def line(self) -> str:
         change = ""
@@ -162,7 +164,10 @@ def build_index(
     embedder = load_embedder(embedding_model)
     fingerprint = analysis_fingerprint(embedding_model)
     people = _people_fingerprint(store)
+    summary.phases["setup"] = round(time.perf_counter() - started, 3)
+    scanned = time.perf_counter()
     live = latest_meetings(store)
+    summary.phases["scan"] = round(time.perf_counter() - scanned, 3)
 
     builder = _Builder(store, db_path, summary, workers, progress, embedding_model, embedder, fingerprint, people)
     reason = "requested" if full else builder.incremental_blocker(live)
@@ -225,12 +230,17 @@ class _Builder:
             con.execute(resources.files("index").joinpath("schema.sql").read_text(encoding="utf-8"))
             self._create_embeddings(con)
             self._write_topic_table(con)
-            speakers = self._stream(con, [f.path for f in live], first_pid=0)
-            roster_records = list(self.store.latest("member").values())
-            self._members_full(con, speakers, roster_records)
-            self._posts(con)
-            self._finish_terms_full(con)
-            self._finish(con, mode="full")
+            with self._phase("analyse"):
+                speakers = self._stream(con, [f.path for f in live], first_pid=0)
+            with self._phase("members"):
+                roster_records = list(self.store.latest("member").values())
+                self._members_full(con, speakers, roster_records)
+            with self._phase("posts"):
+                self._posts(con)
+            with self._phase("terms"):
+                self._finish_terms_full(con)
+            with self._phase("finish"):
+                self._finish(con, mode="full")
         except BaseException:
             con.close()
             self.tmp_path.unlink(missing_ok=True)
@@ -254,25 +264,31 @@ class _Builder:
         if not added and not removed:
             self._unchanged()
             return True
-        shutil.copyfile(self.db_path, self.tmp_path)
+        with self._phase("copy"):
+            shutil.copyfile(self.db_path, self.tmp_path)
         con = self._connect(self.tmp_path)
         try:
-            self._delete_meetings(con, removed)
+            with self._phase("delete"):
+                self._delete_meetings(con, removed)
             first_pid = con.execute("SELECT coalesce(max(passage_id) + 1, 0) FROM passages").fetchall()[0][0]
             con.execute("CREATE TEMP TABLE _new_passages (passage_id INTEGER)")
             con.execute("CREATE TEMP TABLE _new_meetings (meeting_id VARCHAR)")
             self.assemblies = set(c for (c,) in con.execute("SELECT assembly_code FROM assemblies").fetchall())
-            speakers = self._stream(con, [f.path for f in added], first_pid=first_pid, track_new=True)
-            blocker = self._members_incremental(con, speakers, unlinked_posts)
+            with self._phase("analyse"):
+                speakers = self._stream(con, [f.path for f in added], first_pid=first_pid, track_new=True)
+            with self._phase("members"):
+                blocker = self._members_incremental(con, speakers, unlinked_posts)
             if blocker:
                 con.close()
                 self.tmp_path.unlink(missing_ok=True)
                 self.summary.full_reason = blocker
                 return None
-            self._finish_terms_incremental(con)
+            with self._phase("terms"):
+                self._finish_terms_incremental(con)
             self.summary.added_meetings = len(added)
             self.summary.removed_meetings = len(removed)
-            self._finish(con, mode="incremental")
+            with self._phase("finish"):
+                self._finish(con, mode="incremental")
         except BaseException:
             con.close()
             self.tmp_path.unlink(missing_ok=True)
@@ -568,8 +584,17 @@ class _Builder:
             s.embedding_model = self.embedder.name
 
     def _swap(self) -> None:
-        _fsync(self.tmp_path)
+        with self._phase("fsync"):
+            _fsync(self.tmp_path)
         os.replace(self.tmp_path, self.db_path)
+
+    @contextmanager
+    def _phase(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.summary.phases[name] = round(self.summary.phases.get(name, 0.0) + time.perf_counter() - started, 3)
 
     # -- helpers ----------------------------------------------------------------------------------
     def _connect(self, path: Path) -> duckdb.DuckDBPyConnection:

@@ -56,7 +56,7 @@ def write_embeddings(con: duckdb.DuckDBPyConnection, vectors: np.ndarray, passag
 
 # Up to this many bytes the matrix is float32; beyond, float16 halves the server's memory
 # (cosines move by ~1e-3, far below what changes a ranking).
-FLOAT32_BYTES = 512 * 1024 * 1024
+FLOAT32_BYTES = 128 * 1024 * 1024
 LOAD_CHUNK = 100_000
 # The baseline cosine of a selection is a mean: a fixed sample of this size estimates it
 # to ~1e-3, so a query over a million passages does not multiply a million vectors.

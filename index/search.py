@@ -29,6 +29,7 @@ CANDIDATES = 4000
 # Weight of meaning (embedding cosine) against words (BM25) in the fused score;
 # tuned on the dev statement and member queries (see README, make eval).
 DENSE_WEIGHT = 0.3
+READER_MEMORY_LIMIT = "128MB"
 # A passage engages with a topic from this tagger score on (a mere mention in a list scores lower).
 ENGAGED = 0.5
 
@@ -260,7 +261,12 @@ class Searcher:
                 # so the old connection must be closed before the swapped-in file is read.
                 if self._con is not None:
                     self._con.close()
+                # What a query needs is held in numpy (index.bm25, index.dense); DuckDB's own cache
+                # of file blocks only needs to hold the rows being fetched.
+                # (A SET, not a connect() config: DuckDB refuses a second connection to the same
+                # file with another configuration, and tests and notebooks open it plainly.)
                 self._con = duckdb.connect(str(self.db_path), read_only=True)
+                self._con.execute(f"SET memory_limit = '{READER_MEMORY_LIMIT}'")
                 self._identity = identity
             return self._con
 
@@ -310,6 +316,20 @@ class Searcher:
                 model = self._dense.model
                 self._embedder = Embedder.load(None if model in (None, DEFAULT_MODEL) else model)
             return self._dense
+
+    def warm(self) -> bool:
+        """Load the index's in-memory parts and the query model now; False when there is no index yet."""
+        try:
+            cur = self.cursor()
+        except IndexNotFound:
+            return False
+        try:
+            self._state().small_tables(cur)
+            if self._dense_index() is not None:
+                self._query_vector("待機児童")
+        finally:
+            cur.close()
+        return True
 
     def close(self) -> None:
         with self._lock:

@@ -300,6 +300,29 @@ def sudachi_text(text: str) -> str:
     return " ".join(tokenize(text))
 
 
+def _static_files(path: Path) -> tuple[dict[str, int], np.ndarray] | None:
+    """(vocabulary, rows) read straight from a model dir holding one StaticEmbedding over
+    whitespace-split words (the default chiVe model), or None for any other model."""
+    try:
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+        if len(modules) != 1 or not modules[0]["type"].endswith("StaticEmbedding"):
+            return None
+        module_dir = path / modules[0].get("path", "")
+        tok = json.loads((module_dir / "tokenizer.json").read_text(encoding="utf-8"))
+        if tok.get("normalizer") is not None or (tok.get("pre_tokenizer") or {}).get("type") != "WhitespaceSplit" \
+                or tok["model"]["type"] != "WordLevel":
+            return None
+        from safetensors.numpy import load_file
+
+        weights = load_file(str(module_dir / "model.safetensors"))
+        rows = weights.get("embedding.weight")
+        if rows is None:
+            return None
+        return dict(tok["model"]["vocab"]), np.asarray(rows, dtype=np.float32)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _bag_of_rows(lookup: tuple[dict[str, int], np.ndarray], token_lists: Sequence[Sequence[str]]) -> np.ndarray:
     """What a StaticEmbedding with mean pooling and normalisation returns for whitespace-joined tokens:
     unknown words map to the zero [UNK] row, and the mean's scale vanishes in the normalisation."""
@@ -335,7 +358,9 @@ class Embedder:
         passage_prefix: str = "",
         batch_size: int = 256,
     ):
-        self.model = model
+        self._model = model
+        self._load_model = lambda: model
+        self._path: Path | None = None
         self._name = name
         self.pretokenize = pretokenize
         self.query_prefix = query_prefix
@@ -355,8 +380,6 @@ class Embedder:
         """``None`` → the built default (``$GIKAI_EMBEDDING_MODEL`` or ``models/chive-static``);
         otherwise a local model dir or a Hugging Face model id. e5 and ruri-v3 models get their
         query/passage prefixes unless given."""
-        from sentence_transformers import SentenceTransformer
-
         if name_or_path is None and _is_hub_id(os.environ.get(MODEL_ENV, "")):
             name_or_path = os.environ[MODEL_ENV]
         if name_or_path is None:
@@ -377,14 +400,34 @@ class Embedder:
         else:
             name = str(name_or_path)
         default_q, default_p = _default_prefixes(name)
-        return cls(
-            SentenceTransformer(str(name_or_path), device=device),
+        spec = str(name_or_path)
+        embedder = cls(
+            None,
             name,
             pretokenize=config.get("pretokenize") == "sudachi",
             query_prefix=default_q if query_prefix is None else query_prefix,
             passage_prefix=default_p if passage_prefix is None else passage_prefix,
             batch_size=batch_size,
         )
+        # Loaded when first needed: a static model read from its files never needs torch.
+        def load_model():
+            from sentence_transformers import SentenceTransformer
+
+            return SentenceTransformer(spec, device=device)
+
+        embedder._load_model = load_model
+        embedder._path = local if local.is_dir() else None
+        return embedder
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = self._load_model()
+        return self._model
+
+    @model.setter
+    def model(self, value) -> None:
+        self._model = value
 
     @property
     def name(self) -> str:
@@ -392,6 +435,9 @@ class Embedder:
 
     @property
     def dim(self) -> int:
+        lookup = self._static_lookup() if self.pretokenize else None
+        if lookup is not None:
+            return int(lookup[1].shape[1])
         return int(self.model.get_embedding_dimension())
 
     def _static_lookup(self) -> tuple[dict[str, int], np.ndarray] | None:
@@ -401,9 +447,14 @@ class Embedder:
         overhead (the build embeds every passage this way). Other models return None.
         """
         if not hasattr(self, "_lookup"):
-            self._lookup = None
+            self._lookup = _static_files(self._path) if self._path is not None and self._model is None else None
+            if self._lookup is not None:
+                return self._lookup
             try:
-                from sentence_transformers.models import StaticEmbedding
+                try:
+                    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+                except ImportError:  # sentence-transformers before the modules move
+                    from sentence_transformers.models import StaticEmbedding
 
                 modules = list(self.model)
                 module = modules[0] if len(modules) == 1 else None

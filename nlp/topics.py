@@ -425,16 +425,18 @@ class _Matcher:
 
     def hits(self, tokens: list[str], positions: dict[str, list[int]]) -> dict[int, int]:
         """Occurrences per seed index: nested seeds counted once, exclude phrases applied."""
-        found: dict[int, int] = {}
         small, large = (
             (positions, self.by_first) if len(positions) < len(self.by_first) else (self.by_first, positions)
         )
-        for token in small:
-            if token in large:
-                for i in self.by_first[token]:
-                    c = self.seeds[i].count(tokens, positions)
-                    if c:
-                        found[i] = c
+        return self.hits_of([i for token in small if token in large for i in self.by_first[token]], tokens, positions)
+
+    def hits_of(self, seed_ids: list[int], tokens: list[str], positions: dict[str, list[int]]) -> dict[int, int]:
+        """``hits`` for seeds already known to start with a token of the passage."""
+        found: dict[int, int] = {}
+        for i in seed_ids:
+            c = self.seeds[i].count(tokens, positions)
+            if c:
+                found[i] = c
         if not found:
             return found
         raw = dict(found)
@@ -539,9 +541,12 @@ class TopicTagger:
         }
         self._own = {t.id: self._matcher([t]) for t in self.taxonomy}
         self._by_first: dict[str, set[str]] = defaultdict(set)  # first seed token → topics to visit
+        index: dict[str, list[tuple[str, tuple[int, ...]]]] = defaultdict(list)
         for topic_id, matcher in self._pooled.items():
-            for token in matcher.by_first:
+            for token, seed_ids in matcher.by_first.items():
                 self._by_first[token].add(topic_id)
+                index[token].append((topic_id, seed_ids))
+        self._seed_index = {t: tuple(v) for t, v in index.items()}  # first token → (topic, its seeds)
 
     def _key(self, phrase: str) -> tuple[str, ...]:
         if phrase not in self._keys:
@@ -626,9 +631,18 @@ class TopicTagger:
         positions = _positions(tokens)
         weak: list[tuple[list[str], dict[str, list[int]]]] | None = None
         scores: dict[str, float] = {}
-        for topic_id in self._candidates(positions):
+        # One pass over the passage's distinct tokens finds every topic's candidate seeds.
+        candidates: dict[str, list[int]] = {}
+        index = self._seed_index
+        for token in positions:
+            for topic_id, seeds in index.get(token, ()):
+                if topic_id in candidates:
+                    candidates[topic_id].extend(seeds)
+                else:
+                    candidates[topic_id] = list(seeds)
+        for topic_id, seed_ids in candidates.items():
             matcher = self._pooled[topic_id]
-            hits = matcher.hits(tokens, positions)
+            hits = matcher.hits_of(seed_ids, tokens, positions)
             if not hits:
                 continue
             if weak is None:  # parse lists and headings once per passage, only when some topic is hit

@@ -55,21 +55,6 @@ def test_bad_input_is_422_naming_the_parameter(client, params, message):
     assert body["ok"] is False and body["status"] == 422 and message in body["error"]
 
 
-@pytest.mark.parametrize("q", ["😀😀😀", "'; DROP TABLE passages; --", "\x00\x01保育\x7f", "a" * 1000, "%%%", "\\u0000"])
-def test_odd_input_never_500(client, q):
-    r = client.get("/v1/members/search", params={"q": q})
-    assert r.status_code in (200, 422), r.text
-    s = client.get("/v1/statements/search", params={"q": q})
-    assert s.status_code in (200, 422), s.text
-
-
-def test_invalid_utf8_in_query_is_never_a_server_error(client):
-    # A lone surrogate, UTF-8-encoded: decoded leniently to U+FFFD, which matches nothing.
-    r = client.get("/v1/members/search?q=%ED%A0%80")
-    assert r.status_code in (200, 422)
-    assert r.status_code == 422 or r.json()["data"] == []
-
-
 def test_member_without_roster_data_reads_fine(client):
     # Found by schemathesis: nullable fields of a minutes-only member once made /v1/members/{id} a 500.
     mid = client.get("/v1/members/search", params={"q": "待機児童"}).json()["data"][0]["member_id"]
