@@ -3,7 +3,9 @@
 The build stores term counts (``postings.tf``), passage lengths (``passages.n_tokens``)
 and document frequencies (``terms.df``); the reader turns them into exactly
 ``rank_bm25.BM25Okapi``'s scores (k1=1.5, b=0.75, a negative idf replaced by
-ε·mean idf with ε=0.25, each query token counted as often as it occurs).
+ε·mean idf with ε=0.25, each query token counted as often as it occurs), to float32
+precision: each posting's weight is computed once when the index is read and kept in
+32 bits, which halves the memory of a million-passage index's postings.
 
 Weights are computed at query time because they depend on the whole corpus (N,
 average length, df): storing them would make every incremental build rewrite every
@@ -36,9 +38,15 @@ class Bm25Index:
     idf: np.ndarray                # by term_id
     offsets: np.ndarray            # postings of term t: [offsets[t], offsets[t + 1])
     passage_ids: np.ndarray        # int32, grouped by term
-    tfs: np.ndarray                # term counts (uint16), same order
+    weights: np.ndarray            # float32 BM25Okapi weight of each posting, same order
     norm: np.ndarray               # by passage_id: k1 · (1 − b + b · dl / avgdl)
     size: int                      # max passage_id + 1
+
+    @property
+    def positive(self) -> bool:
+        if not hasattr(self, "_positive"):
+            self._positive = bool(len(self.weights) == 0 or self.weights.min() > 0)
+        return self._positive
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> Bm25Index:
@@ -88,10 +96,17 @@ class Bm25Index:
         # stable sort merges.
         if not bool(np.all(term_of[1:at] >= term_of[: at - 1])):
             order = np.argsort(term_of[:at], kind="stable")
-            passage_ids, tfs = passage_ids[order], tfs[order]
+            passage_ids, tfs, term_of = passage_ids[order], tfs[order], term_of[order]
             del order
-        del term_of
-        return cls(terms, idf, offsets, passage_ids, tfs, norm, size)
+        # Each posting's weight once per index file (float32: a query then only gathers and sums).
+        weights = np.empty(at, dtype=np.float32)
+        step = 4_000_000
+        for lo in range(0, at, step):
+            tf = tfs[lo : lo + step].astype(np.float64)
+            weights[lo : lo + step] = idf[term_of[lo : lo + step]] * tf * (K1 + 1) / (
+                tf + norm[passage_ids[lo : lo + step]])
+        del term_of, tfs
+        return cls(terms, idf, offsets, passage_ids, weights, norm, size)
 
     def term_ids(self, tokens: list[str]) -> list[tuple[int, float]]:
         """(term_id, count in the query) of the tokens the index knows."""
@@ -111,14 +126,12 @@ class Bm25Index:
             lo, hi = self.offsets[tid], self.offsets[tid + 1]
             if hi <= lo:
                 continue
-            pids = self.passage_ids[lo:hi]
-            tf = self.tfs[lo:hi].astype(np.float64)
-            runs_p.append(pids)
-            runs_w.append((qtf * self.idf[tid]) * tf * (K1 + 1) / (tf + self.norm[pids]))
+            runs_p.append(self.passage_ids[lo:hi])
+            runs_w.append(self.weights[lo:hi] * np.float32(qtf) if qtf != 1.0 else self.weights[lo:hi])
         if not runs_p:
             return np.zeros(0, dtype=np.int32), np.zeros(0)
         if len(runs_p) == 1:
-            return runs_p[0], runs_w[0]
+            return runs_p[0], runs_w[0].astype(np.float64)
         pids = np.concatenate(runs_p)
         weights = np.concatenate(runs_w)
         # Few distinct passages relative to the corpus: sort and reduce instead of a corpus-sized array.
@@ -126,9 +139,12 @@ class Bm25Index:
             order = np.argsort(pids, kind="stable")
             pids, weights = pids[order], weights[order]
             starts = np.flatnonzero(np.r_[True, pids[1:] != pids[:-1]])
-            return pids[starts], np.add.reduceat(weights, starts)
+            return pids[starts], np.add.reduceat(weights.astype(np.float64), starts)
         totals = np.bincount(pids, weights=weights, minlength=self.size)
-        hit = np.zeros(self.size, dtype=bool)
-        hit[pids] = True
-        ids = np.flatnonzero(hit).astype(np.int32)
+        if self.positive:  # every weight > 0: a passage was hit exactly when its total is not 0
+            ids = np.flatnonzero(totals).astype(np.int32)
+        else:
+            hit = np.zeros(self.size, dtype=bool)
+            hit[pids] = True
+            ids = np.flatnonzero(hit).astype(np.int32)
         return ids, totals[ids]

@@ -25,4 +25,4 @@ def test_scores_equal_rank_bm25(demo_db, searcher, query):
     matched = [pid for pid, s in enumerate(reference) if s != 0]
     assert matched, "the query must match something in the sample"
     for pid, _ in rows:
-        assert ours.get(pid, 0.0) == pytest.approx(reference[pid], rel=1e-9, abs=1e-9)
+        assert ours.get(pid, 0.0) == pytest.approx(reference[pid], rel=1e-6, abs=1e-9)  # float32 weights

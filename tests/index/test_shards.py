@@ -134,7 +134,7 @@ def test_federated_statements_match_the_single_index(federated, single, query, a
     got = federated.search_statements(query, limit=10, filters=filters)
     assert expected, "the query must match something"
     assert [h.statement_id for h in got] == [h.statement_id for h in expected]
-    assert [h.score for h in got] == pytest.approx([h.score for h in expected], rel=1e-9)
+    assert [h.score for h in got] == pytest.approx([h.score for h in expected], rel=1e-6)  # the single index keeps float32 weights
     if assembly:
         assert federated.route(assembly) == [0]
         assert {h.shard for h in got} == {0} and {h.assembly_code for h in got} == set(assembly)
