@@ -34,6 +34,12 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, settings.request_threads)
+        try:  # concurrent requests are the parallelism: BLAS threads per request only contend with them
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1)
+        except ImportError:
+            pass
         if settings.warm_on_start:
             await anyio.to_thread.run_sync(searcher.warm)
         yield

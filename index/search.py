@@ -276,6 +276,8 @@ class Searcher:
                 # file with another configuration, and tests and notebooks open it plainly.)
                 self._con = duckdb.connect(str(self.db_path), read_only=True)
                 self._con.execute(f"SET memory_limit = '{READER_MEMORY_LIMIT}'")
+                # Lookups touch a few rows; DuckDB's parallel scans would only fight concurrent requests.
+                self._con.execute("SET threads = 1")
                 self._identity = identity
             return self._con
 
