@@ -477,10 +477,9 @@ class _Builder:
                     return f"surname {skey} of {code} now links to another member"
             elif (code, skey) in known:
                 return f"surname {skey} of {code} now links to a full name"
-        ambiguous_before = {(a, s) for a, s in links}
         for item in scratch.surname_ambiguous:
             code, rest = item.split(":", 1)
-            if (code, rest.split(" → ")[0]) in ambiguous_before:
+            if (code, rest.split(" → ")[0]) in links:  # linked before, ambiguous now
                 return f"surname {rest.split(' → ')[0]} of {code} became ambiguous"
         fresh = {k: v for k, v in resolved.items() if k not in links}
         self._apply_links(con, resolved, only_new=True)

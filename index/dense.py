@@ -114,9 +114,6 @@ class DenseIndex:
         model = con.execute("SELECT value FROM build_info WHERE key = 'embedding_model'").fetchall()
         return cls(matrix, present, model[0][0] if model else None, scale)
 
-    def rows(self, passage_ids: list[int] | np.ndarray) -> np.ndarray:
-        return np.asarray(passage_ids, dtype=np.int64)
-
     def similarities(self, query: np.ndarray, passage_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(passage_ids, cosine) for the given passages, or for all."""
         if passage_ids is None:

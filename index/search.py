@@ -135,7 +135,6 @@ class _State:
         self.codes = codes
         self._masks: dict = {}
         self._lock = threading.Lock()
-        self._names: dict[str, list] = {}
         self._thread = threading.local()
         self._small: tuple[dict, dict, dict] | None = None
 
@@ -172,16 +171,6 @@ class _State:
         day[pids] = table.column("day").fill_null(cls._NO_DATE).to_numpy(zero_copy_only=False)
         columns["day"] = day
         return cls(bm25, columns, codes)
-
-    def value(self, name: str, pids: np.ndarray) -> list:
-        """Decoded values of a dictionary-encoded column for the given passages."""
-        names = self._names.get(name)
-        if names is None:
-            names = self._names[name] = list(self.codes[name])
-        return [names[c] if c >= 0 else None for c in self.columns[name][pids].tolist()]
-
-    def dates(self, pids: np.ndarray) -> list[date | None]:
-        return [None if d == self._NO_DATE else _EPOCH + timedelta(days=d) for d in self.columns["day"][pids].tolist()]
 
     @property
     def last_date(self) -> date | None:
@@ -360,14 +349,6 @@ class Searcher:
                     cur.close()
                 self._state_for = self._identity
             return self._loaded
-
-    def passage_meta(self, passage_ids: list[int]) -> dict[int, tuple]:
-        """passage id → (member_id, date, meeting_id, member who asked the question it answers)."""
-        state = self._state()
-        pids = np.asarray(passage_ids, dtype=np.int64)
-        rows = zip(state.value("member_id", pids), state.dates(pids), state.value("meeting_id", pids),
-                   state.value("asked_by", pids), strict=True)
-        return dict(zip(pids.tolist(), rows, strict=True))
 
     def last_date(self) -> date | None:
         return self._state().last_date
