@@ -267,49 +267,87 @@ def _log_tail(path: Path, chars: int = 2000) -> str:
         return ""
 
 
+class LocalServer:
+    """``gikai serve --db DB --host 127.0.0.1 --port <free>`` as a child process (a context manager).
+
+    Entering waits until ``/healthz`` answers 200 (``RuntimeError`` with the log's tail if the server
+    exits or stays silent); leaving stops it (SIGTERM, then SIGKILL). The server's output goes to
+    ``log_path`` (default: a temporary file, removed afterwards), never to a pipe nobody reads.
+    """
+
+    def __init__(self, db: str | os.PathLike[str], host: str = "127.0.0.1", port: int | None = None,
+                 startup_timeout: float = 120.0, env: Mapping[str, str] | None = None,
+                 log_path: str | os.PathLike[str] | None = None, workers: int = 1, cwd: str | None = None):
+        self.db = Path(db)
+        if not self.db.exists():
+            raise FileNotFoundError(f"{self.db}: no index; run `gikai build` first")
+        self.host, self.port = host, port or free_port(host)
+        self.url = f"http://{host}:{self.port}"
+        self.startup_timeout, self.env, self.workers, self.cwd = startup_timeout, dict(env or {}), workers, cwd
+        self._own_log = log_path is None
+        self.log_path = Path(log_path) if log_path else Path(tempfile.mkstemp(prefix="gikai-serve-", suffix=".log")[1])
+        self.proc: subprocess.Popen | None = None
+        self.start_seconds = 0.0
+
+    def __enter__(self) -> LocalServer:
+        cmd = [sys.executable, "-m", "api.cli", "serve", "--db", str(self.db.resolve()), "--host", self.host,
+               "--port", str(self.port), "--workers", str(self.workers)]
+        started = time.perf_counter()
+        with open(self.log_path, "ab") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         cwd=self.cwd, env={**os.environ, **self.env})
+        try:
+            deadline = time.monotonic() + self.startup_timeout
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited with {self.proc.returncode} before answering; log "
+                                       f"{self.log_path}:\n{_log_tail(self.log_path)}")
+                try:
+                    if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not answer /healthz within {self.startup_timeout:g} s; log "
+                                       f"{self.log_path}:\n{_log_tail(self.log_path)}")
+                time.sleep(0.2)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        self.start_seconds = time.perf_counter() - started
+        return self
+
+    def peak_rss_mb(self) -> float:
+        """The server process's peak resident memory (VmHWM)."""
+        if self.proc is None:
+            return 0.0
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            pass
+        return 0.0
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self._own_log:
+            self.log_path.unlink(missing_ok=True)
+
+
 @contextmanager
 def serve_subprocess(db: str | os.PathLike[str], host: str = "127.0.0.1", port: int | None = None,
                      startup_timeout: float = 120.0, env: Mapping[str, str] | None = None,
                      log_path: str | os.PathLike[str] | None = None, workers: int = 1) -> Iterator[str]:
-    """``gikai serve --db DB --host 127.0.0.1 --port <free>`` in a child process; yields its base URL.
-
-    Waits until ``/healthz`` answers 200; stops the server (SIGTERM, then SIGKILL) on exit. The
-    server's output goes to ``log_path`` (default: a temporary file), never to a pipe nobody reads.
-    """
-    db = Path(db)
-    if not db.exists():
-        raise FileNotFoundError(f"{db}: no index; run `gikai build` first")
-    port = port or free_port(host)
-    url = f"http://{host}:{port}"
-    cmd = [sys.executable, "-m", "api.cli", "serve", "--db", str(db.resolve()), "--host", host, "--port", str(port),
-           "--workers", str(workers)]
-    own_log = log_path is None
-    log = Path(log_path) if log_path else Path(tempfile.mkstemp(prefix="gikai-serve-", suffix=".log")[1])
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode} before answering:\n{_log_tail(log)}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not answer /healthz within {startup_timeout:g} s:\n{_log_tail(log)}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if own_log:
-            log.unlink(missing_ok=True)
+    """A ``LocalServer`` on ``db``; yields its base URL."""
+    with LocalServer(db, host, port, startup_timeout, env, log_path, workers) as server:
+        yield server.url
 
 
 # -- the command ----------------------------------------------------------------------------

@@ -35,8 +35,6 @@ import os
 import platform
 import resource
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -393,69 +391,35 @@ def load_query_texts(path: Path) -> list[str]:
     return out
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """``gikai serve`` on a free loopback port, keyless (demo mode, loopback not rate-limited)."""
 
     def __init__(self, db_path: Path, work: Path, *, timeout: float = 900.0):
-        self.db_path, self.work, self.timeout = db_path, work, timeout
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = work / "server.log"
-        self.proc: subprocess.Popen | None = None
-        self.start_seconds = 0.0
+        from api.loadtest import LocalServer
 
-    def __enter__(self) -> Server:
-        import httpx
-
-        env = _child_env()
-        env.update({
-            "GIKAI_DB_PATH": str(self.db_path),
-            "GIKAI_STATE_PATH": str(self.work / "state.sqlite3"),
+        self._server = LocalServer(db_path, startup_timeout=timeout, log_path=work / "server.log", cwd=str(ROOT), env={
+            **_child_env(),
+            "GIKAI_DB_PATH": str(db_path),
+            "GIKAI_STATE_PATH": str(work / "state.sqlite3"),
             "GIKAI_DEMO_MODE": "true",
             "GIKAI_DEMO_RATE_LIMIT_EXEMPT": '["127.0.0.1", "::1"]',
         })
-        started = time.perf_counter()
-        self._log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--db", str(self.db_path), "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, env=env,
-        )
-        deadline = time.monotonic() + self.timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise BenchError(f"server exited with {self.proc.returncode}; log {self.log_path}:\n{_tail(self.log_path)}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                self.__exit__(None, None, None)
-                raise BenchError(f"server not healthy after {self.timeout:.0f} s; log {self.log_path}:\n{_tail(self.log_path)}")
-            time.sleep(0.25)
-        self.start_seconds = time.perf_counter() - started
+        self.base = self._server.url
+        self.start_seconds = 0.0
+
+    def __enter__(self) -> Server:
+        try:
+            self._server.__enter__()
+        except RuntimeError as exc:
+            raise BenchError(str(exc)) from exc
+        self.start_seconds = self._server.start_seconds
         return self
 
     def peak_rss_mb(self) -> float:
-        return round(_status_kb(self.proc.pid, "VmHWM") / 1024, 1) if self.proc else 0.0
+        return self._server.peak_rss_mb()
 
     def __exit__(self, *exc) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if getattr(self, "_log", None):
-            self._log.close()
+        self._server.__exit__(*exc)
 
 
 ENDPOINTS = ("statement_search", "member_search", "match")

@@ -41,12 +41,7 @@ class Bm25Index:
     weights: np.ndarray            # float32 BM25Okapi weight of each posting, same order
     norm: np.ndarray               # by passage_id: k1 · (1 − b + b · dl / avgdl)
     size: int                      # max passage_id + 1
-
-    @property
-    def positive(self) -> bool:
-        if not hasattr(self, "_positive"):
-            self._positive = bool(len(self.weights) == 0 or self.weights.min() > 0)
-        return self._positive
+    positive: bool                 # every weight > 0 (idf floors at ε·mean idf, so unless that mean is ≤ 0)
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> Bm25Index:
@@ -106,7 +101,7 @@ class Bm25Index:
             weights[lo : lo + step] = idf[term_of[lo : lo + step]] * tf * (K1 + 1) / (
                 tf + norm[passage_ids[lo : lo + step]])
         del term_of, tfs
-        return cls(terms, idf, offsets, passage_ids, weights, norm, size)
+        return cls(terms, idf, offsets, passage_ids, weights, norm, size, bool(at == 0 or weights.min() > 0))
 
     def term_ids(self, tokens: list[str]) -> list[tuple[int, float]]:
         """(term_id, count in the query) of the tokens the index knows."""

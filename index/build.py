@@ -184,6 +184,10 @@ def build_index(
     return summary
 
 
+class _Abandon(Exception):
+    """An incremental build found it would differ from a full one; the copy is dropped."""
+
+
 class _Builder:
     def __init__(self, store, db_path, summary, workers, progress, model, embedder, fingerprint, people):
         self.store = store
@@ -225,8 +229,7 @@ class _Builder:
     # -- full build -----------------------------------------------------------------------------
     def full(self, live: list[RawFile]) -> None:
         self.tmp_path.unlink(missing_ok=True)
-        con = self._connect(self.tmp_path)
-        try:
+        with self._writing() as con:
             con.execute(resources.files("index").joinpath("schema.sql").read_text(encoding="utf-8"))
             self._create_embeddings(con)
             self._write_topic_table(con)
@@ -241,11 +244,6 @@ class _Builder:
                 self._finish_terms_full(con)
             with self._phase("finish"):
                 self._finish(con, mode="full")
-        except BaseException:
-            con.close()
-            self.tmp_path.unlink(missing_ok=True)
-            raise
-        con.close()
         self._swap()
 
     # -- incremental build ----------------------------------------------------------------------
@@ -266,8 +264,7 @@ class _Builder:
             return True
         with self._phase("copy"):
             shutil.copyfile(self.db_path, self.tmp_path)
-        con = self._connect(self.tmp_path)
-        try:
+        with self._writing() as con:
             with self._phase("delete"):
                 self._delete_meetings(con, removed)
             first_pid = con.execute("SELECT coalesce(max(passage_id) + 1, 0) FROM passages").fetchall()[0][0]
@@ -279,24 +276,36 @@ class _Builder:
             with self._phase("members"):
                 blocker = self._members_incremental(con, speakers, unlinked_posts)
             if blocker:
-                con.close()
-                self.tmp_path.unlink(missing_ok=True)
                 self.summary.full_reason = blocker
-                return None
+                raise _Abandon
             with self._phase("terms"):
                 self._finish_terms_incremental(con)
             self.summary.added_meetings = len(added)
             self.summary.removed_meetings = len(removed)
             with self._phase("finish"):
                 self._finish(con, mode="incremental")
+        if self.summary.full_reason is not None:
+            return None
+        self._swap()
+        self.summary.mode = "incremental"
+        return True
+
+    @contextmanager
+    def _writing(self):
+        """A connection to the temporary file; on any failure the file is removed, never swapped in.
+        ``_Abandon`` ends the write quietly (the caller then builds in full)."""
+        con = self._connect(self.tmp_path)
+        try:
+            yield con
+        except _Abandon:
+            con.close()
+            self.tmp_path.unlink(missing_ok=True)
+            return
         except BaseException:
             con.close()
             self.tmp_path.unlink(missing_ok=True)
             raise
         con.close()
-        self._swap()
-        self.summary.mode = "incremental"
-        return True
 
     def _unchanged(self) -> None:
         self.summary.mode = "unchanged"
