@@ -747,7 +747,7 @@ def build_statement_index(statements: list[dict], db_path: str | os.PathLike[str
             chunk = rows[start : start + size]
             for i, r in enumerate(chunk):
                 r["passage_id"] = i
-            jobs.append((chunk, False, embedding_model))
+            jobs.append((chunk, True, embedding_model))
         builder._next_pid = 0
         for _, batch in builder._run(analyze_rows, jobs):
             builder._append(con, batch, track_new=False)

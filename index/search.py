@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from index.bm25 import Bm25Index, _arrow
 from index.dense import DenseIndex
 from index.members import MemberScore, rank_members
+from index.topic_scores import PassageTopics
 from nlp.tokenizer import tokenize
 
 _EPOCH = date(1970, 1, 1)
@@ -29,6 +30,9 @@ CANDIDATES = 4000
 # Weight of meaning (embedding cosine) against words (BM25) in the fused score;
 # tuned on the dev statement and member queries (see README, make eval).
 DENSE_WEIGHT = 0.3
+# Weight of topic evidence (the passage's tagger score for the query's topics, times how surely
+# the query names them), added to the fused score of statement search; tuned on the dev statements.
+TOPIC_WEIGHT = 0.2
 READER_MEMORY_LIMIT = "128MB"
 # A passage engages with a topic from this tagger score on (a mere mention in a list scores lower).
 ENGAGED = 0.5
@@ -137,6 +141,7 @@ class _State:
         self._lock = threading.Lock()
         self._thread = threading.local()
         self._small: tuple[dict, dict, dict] | None = None
+        self._topics: PassageTopics | None = None
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> _State:
@@ -226,6 +231,12 @@ class _State:
                 )
             return self._small
 
+    def passage_topics(self, cur: duckdb.DuckDBPyConnection) -> PassageTopics:
+        with self._lock:
+            if self._topics is None:
+                self._topics = PassageTopics.load(cur)
+            return self._topics
+
     def allowed(self, filters: Filters, role_kinds: tuple[str, ...] | None) -> np.ndarray:
         return np.flatnonzero(self.mask(filters, role_kinds)).astype(np.int32)
 
@@ -241,6 +252,7 @@ class Searcher:
         self._embedder = None
         self._defaults = {
             "dense_weight": DENSE_WEIGHT,
+            "topic_weight": TOPIC_WEIGHT,
         }
         self._thread = threading.local()
         self._loaded: _State | None = None
@@ -280,10 +292,12 @@ class Searcher:
 
     dense_weight = property(lambda self: self._setting("dense_weight"),
                             lambda self, v: self._defaults.__setitem__("dense_weight", v))
+    topic_weight = property(lambda self: self._setting("topic_weight"),
+                            lambda self, v: self._defaults.__setitem__("topic_weight", v))
 
     @contextmanager
     def ranking(self, **settings):
-        """A different fusion setting (dense_weight) for this thread, temporarily."""
+        """Different fusion settings (dense_weight, topic_weight) for this thread, temporarily."""
         unknown = set(settings) - set(self._defaults)
         if unknown:
             raise TypeError(f"unknown ranking settings: {sorted(unknown)}")
@@ -324,7 +338,9 @@ class Searcher:
         except IndexNotFound:
             return False
         try:
-            self._state().small_tables(cur)
+            state = self._state()
+            state.small_tables(cur)
+            state.passage_topics(cur)
             if self._dense_index() is not None:
                 self._query_vector("待機児童")
         finally:
@@ -411,7 +427,48 @@ class Searcher:
             allowed = self._allowed_passages(cur, filters, role_kinds)
             if len(allowed) == 0:
                 return []
-        return self._fuse(cur, terms, query_vec, dense, allowed, filters, role_kinds, limit)
+        topic_weight = self.topic_weight
+        pids, scores, relative = self._fuse(terms, query_vec, dense, allowed, filters, role_kinds,
+                                            CANDIDATES if topic_weight > 0 else limit)
+        if topic_weight > 0 and len(pids):
+            pids, scores = self._add_topic_evidence(cur, text, pids, scores, relative)
+        return list(zip(pids[:limit].tolist(), scores[:limit].tolist(), strict=True))
+
+    def _query_topics(self, text: str) -> list[tuple[str, float]]:
+        cached = getattr(self._thread, "query_topics", None)
+        if cached is not None and cached[0] == text:
+            return cached[1]
+        from nlp.topics import default_tagger
+
+        found = default_tagger().topics_for_query(text)
+        self._thread.query_topics = (text, found)
+        return found
+
+    def topic_evidence(self, cur: duckdb.DuckDBPyConnection, text: str, pids: np.ndarray) -> np.ndarray | None:
+        """The topic part of the fused score for these passages (weight included); None when the
+        query names no topic or the index has no topic scores, and scores stay plain."""
+        topics = self._state().passage_topics(cur)
+        query_topics = self._query_topics(text) if len(topics) and self.topic_weight > 0 else []
+        if not query_topics:
+            return None
+        return self.topic_weight * topics.evidence(np.asarray(pids, dtype=np.int32), query_topics)
+
+    def _add_topic_evidence(self, cur: duckdb.DuckDBPyConnection, text: str, pids: np.ndarray,
+                            scores: np.ndarray, relative: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Lift candidates that the tagger says engage with the topics the query names.
+
+        Only re-ranks what words and meaning found: measured on the dev statements, MAP
+        0.8945 → 0.8988 at weight 0.2 (0.1: 0.8977, 0.3: 0.8985), member nDCG@10 topic
+        0.9085 → 0.9090, summary 0.9052 → 0.9061.
+        """
+        evidence = self.topic_evidence(cur, text, pids)
+        if evidence is None:
+            return pids, scores
+        if not relative:  # plain BM25 (an index without vectors): on the same 0..1 scale first
+            scores = scores / scores[0]
+        fused = scores + evidence
+        order = np.lexsort((pids, -fused))
+        return pids[order], fused[order]
 
     def _query_vector(self, text: str) -> np.ndarray:
         # Member search asks for the same text three times (questions, answers, posts).
@@ -422,13 +479,15 @@ class Searcher:
         self._thread.query_vector = (text, self._embedder, vec)
         return vec
 
-    def _fuse(self, cur, terms, query_vec, dense, allowed, filters, role_kinds, limit) -> list[tuple[int, float]]:
+    def _fuse(self, terms, query_vec, dense, allowed, filters, role_kinds,
+              limit) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Candidate ids and fused scores, best first; the flag says whether scores are relative (0..1)."""
         pids, bm25 = self._score_arrays(terms, filters, role_kinds, CANDIDATES)
+        pids = pids.astype(np.int64)
         if dense is None or not len(pids):
-            return list(zip(pids[:limit].tolist(), bm25[:limit].tolist(), strict=True))
+            return pids[:limit], bm25[:limit], False
         # Cosine relative to the typical passage of this selection, so weights mean the same
         # for a one-day filter and for the whole corpus.
-        pids = pids.astype(np.int64)
         lexical_score = bm25 / bm25[0]
         _, mine = dense.similarities(query_vec, pids)
         mine = mine.astype(np.float64)
@@ -441,7 +500,9 @@ class Searcher:
         # and floods results with loosely related text.
         fused = (1 - w) * lexical_score + w * dense_score
         order = np.lexsort((pids, -fused))[:limit]
-        return [(p, f) for p, f in zip(pids[order].tolist(), fused[order].tolist(), strict=True) if f > 0]
+        pids, fused = pids[order], fused[order]
+        keep = fused > 0
+        return pids[keep], fused[keep], True
 
     def fetch_hits(self, cur: duckdb.DuckDBPyConnection, scored: list[tuple[int, float]]) -> list[StatementHit]:
         if not scored:

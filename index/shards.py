@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
 from index.bm25 import EPSILON, K1, B
 
@@ -386,8 +387,9 @@ class ShardedSearcher:
         Re-scoring: each shard sends ``overfetch × limit`` candidates ranked its own way. Their BM25 is
         computed twice from the shard's public tables, with global and with shard-local statistics;
         where the shard has embeddings, its embedding part is recovered from its fused score
-        (``fused = (1 − w)·bm25/best + w·dense``, as ``index.search`` fuses) and fused again with
-        the global BM25 normalised by the best candidate of all shards. Without embeddings the
+        (``fused = (1 − w)·bm25/best + w·dense + topic``, as ``index.search`` fuses; the topic part
+        depends on the passage alone, so the shard computes it exactly) and fused again with the
+        global BM25 normalised by the best candidate of all shards. Without embeddings or topics the
         score is the global BM25 itself, which is what a single index over all shards gives.
         """
         shard_ids = self._route_filters(filters)
@@ -398,13 +400,17 @@ class ShardedSearcher:
 
             qtf = Counter(tokenize(q))
             idf = self.stats.idf(list(qtf))
-            parts = {i: self._rescore(i, hits, qtf, idf) for i, hits in per_shard.items()}
-            best = max((g for p in parts.values() for g, _, _ in p.values()), default=0.0) or 1.0
+            parts = {i: self._rescore(i, hits, q, qtf, idf) for i, hits in per_shard.items()}
+            best = max((g for p in parts.values() for g, *_ in p.values()), default=0.0) or 1.0
             for shard_id, hits in per_shard.items():
                 for hit in hits:
-                    global_bm25, dense, w = parts[shard_id].get(hit.passage_id, (0.0, 0.0, 0.0))
+                    global_bm25, dense, w, topic = parts[shard_id].get(hit.passage_id, (0.0, 0.0, 0.0, None))
                     hit.shard_score = hit.score
-                    hit.score = (1 - w) * global_bm25 / best + w * dense if w > 0 else global_bm25
+                    if w > 0:
+                        hit.score = (1 - w) * global_bm25 / best + w * dense
+                    else:
+                        hit.score = global_bm25 / best if topic is not None else global_bm25
+                    hit.score += topic or 0.0
         merged = [(hit, shard_id) for shard_id, hits in per_shard.items() for hit in hits]
         # Ties in the order a single full build gives them: it numbers passages by assembly first,
         # and within an assembly a shard numbers them in the same order.
@@ -431,8 +437,9 @@ class ShardedSearcher:
                                      "vectors": bool(vectors)}
         return self._local[shard_id]
 
-    def _rescore(self, shard_id: int, hits: list, qtf: Counter, idf: dict[str, float]) -> dict[int, tuple]:
-        """passage_id → (global BM25, recovered embedding part, its weight) for one shard's candidates."""
+    def _rescore(self, shard_id: int, hits: list, query: str, qtf: Counter, idf: dict[str, float]) -> dict[int, tuple]:
+        """passage_id → (global BM25, recovered embedding part, its weight, topic part or None) for one
+        shard's candidates."""
         if not hits or not idf:
             return {}
         searcher = self.searchers[shard_id]
@@ -446,8 +453,10 @@ class ShardedSearcher:
                    WHERE t.term IN (SELECT unnest($terms)) AND po.passage_id IN (SELECT unnest($ids))""",
                 {"ids": [h.passage_id for h in hits], "terms": list(idf)},
             ).fetchall()
+            topic = searcher.topic_evidence(cur, query, np.asarray([h.passage_id for h in hits]))
         finally:
             cur.close()
+        topic_of = dict(zip((h.passage_id for h in hits), topic.tolist(), strict=True)) if topic is not None else {}
         local = self._shard_stats(shard_id)
         k1, b, eps = self.stats.k1, self.stats.b, self.stats.epsilon
         glob: dict[int, float] = {}
@@ -466,9 +475,11 @@ class ShardedSearcher:
         out = {}
         for hit in hits:
             dense = 0.0
+            part = topic_of.get(hit.passage_id) if topic is not None else None
             if w > 0:
-                dense = max(0.0, (hit.score - (1 - w) * mine.get(hit.passage_id, 0.0) / best_mine) / w)
-            out[hit.passage_id] = (glob.get(hit.passage_id, 0.0), dense, w)
+                fused = hit.score - (part or 0.0)
+                dense = max(0.0, (fused - (1 - w) * mine.get(hit.passage_id, 0.0) / best_mine) / w)
+            out[hit.passage_id] = (glob.get(hit.passage_id, 0.0), dense, w, part)
         return out
 
     def search_members(self, q: str, limit: int = 10, filters=None, **kwargs) -> list:
