@@ -45,6 +45,7 @@ from index.analysis import (
     analyze_rows,
     load_embedder,
     member_id,
+    quiet_gc,
     worker_init,
 )
 from index.analysis import meeting_id as _meeting_id
@@ -354,7 +355,9 @@ class _Builder:
         jobs = [(job, True, self.model) for job in self._jobs(paths)]
         total = sum(p.stat().st_size for p in paths)
         self._next_pid = first_pid
-        with self._progress("analysing meetings", total) as advance:
+        # The main process only moves Arrow tables into DuckDB, but it holds every speaker seen
+        # so far: automatic collections would rescan that growing list for the whole build.
+        with self._progress("analysing meetings", total) as advance, quiet_gc():
             for job, batch in self._run(analyze_meetings, jobs):
                 self._append(con, batch, track_new)
                 speakers.extend(batch.speakers)
@@ -607,6 +610,7 @@ class _Builder:
     # -- helpers ----------------------------------------------------------------------------------
     def _connect(self, path: Path) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(path), config={"memory_limit": BUILD_MEMORY_LIMIT})
+        con.execute("SET checkpoint_threshold = '64GB'")
         con.execute("CREATE TEMP TABLE IF NOT EXISTS _tf (passage_id INTEGER, term VARCHAR, tf INTEGER)")
         return con
 

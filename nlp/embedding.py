@@ -34,7 +34,8 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -326,21 +327,33 @@ def _static_files(path: Path) -> tuple[dict[str, int], np.ndarray] | None:
 def _bag_of_rows(lookup: tuple[dict[str, int], np.ndarray], token_lists: Sequence[Sequence[str]]) -> np.ndarray:
     """What a StaticEmbedding with mean pooling and normalisation returns for whitespace-joined tokens:
     unknown words map to the zero [UNK] row, and the mean's scale vanishes in the normalisation."""
+    return _bag_of_counts(lookup, [Counter(tokens) for tokens in token_lists])
+
+
+def _bag_of_counts(lookup: tuple[dict[str, int], np.ndarray], counts: Sequence[Mapping[str, int]]) -> np.ndarray:
+    """``_bag_of_rows`` from each text's token counts (one vocabulary lookup per distinct token)."""
     vocab, rows = lookup
     unk = vocab.get(UNK, 0)
     ids: list[int] = []
-    starts = np.zeros(len(token_lists), dtype=np.int64)
-    for i, tokens in enumerate(token_lists):
+    weights: list[float] = []
+    starts = np.zeros(len(counts), dtype=np.int64)
+    for i, counted in enumerate(counts):
         starts[i] = len(ids)
-        # The same split the model's WhitespaceSplit pre-tokenizer makes of " ".join(tokens).
-        ids.extend(vocab.get(w, unk) for t in tokens for w in t.split())
+        for token, n in counted.items():
+            if " " in token:  # the same split the model's WhitespaceSplit makes of " ".join(tokens)
+                for word in token.split():
+                    ids.append(vocab.get(word, unk))
+                    weights.append(n)
+            else:
+                ids.append(vocab.get(token, unk))
+                weights.append(n)
     # A sparse (passages × words) count matrix times the rows: one pass, no gathered copy.
     from scipy.sparse import csr_matrix
 
     indptr = np.r_[starts, len(ids)]
-    counts = csr_matrix((np.ones(len(ids), dtype=np.float32), np.asarray(ids, dtype=np.int64), indptr),
-                        shape=(len(token_lists), rows.shape[0]))
-    out = np.asarray(counts @ rows, dtype=np.float32)
+    matrix = csr_matrix((np.asarray(weights, dtype=np.float32), np.asarray(ids, dtype=np.int64), indptr),
+                        shape=(len(counts), rows.shape[0]))
+    out = np.asarray(matrix @ rows, dtype=np.float32)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return out / np.maximum(norms, 1e-12)
 
@@ -502,6 +515,17 @@ class Embedder:
             normalize_embeddings=True,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def encode_counts(self, counts: Sequence[Mapping[str, int]]) -> np.ndarray:
+        """``encode_pretokenized`` from each passage's token counts (what BM25 stores anyway)."""
+        if not self.pretokenize:
+            raise ValueError(f"{self.name} reads raw text; use encode_passages")
+        if not counts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        lookup = self._static_lookup()
+        if lookup is not None:
+            return _bag_of_counts(lookup, counts)
+        return self.encode_pretokenized([list(Counter(c).elements()) for c in counts])
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self.query_prefix)
