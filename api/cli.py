@@ -196,8 +196,8 @@ def match(
 @app.command()
 def serve(db: DbPath = None, host: Annotated[str | None, typer.Option()] = None,
           port: Annotated[int | None, typer.Option()] = None,
-          workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes; each holds the index in "
-                                                                   "memory")] = 1) -> None:
+          workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes; they share one loaded "
+                                                                   "index (forked after loading it)")] = 1) -> None:
     """Serve the HTTP API (read-only over the built index); docs at /docs."""
     import os
 
@@ -209,8 +209,13 @@ def serve(db: DbPath = None, host: Annotated[str | None, typer.Option()] = None,
         raise _fail(f"{path}: no index; run `gikai build` first")
     os.environ["GIKAI_DB_PATH"] = str(path)
     get_settings.cache_clear()
-    uvicorn.run("api.main:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers)
+    host, port = host or settings.host, port or settings.port
+    if workers > 1 and hasattr(os, "fork"):
+        from api.main import create_app
+        from api.prefork import serve_forked
+
+        raise typer.Exit(serve_forked(create_app, host, port, workers))
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 @eval_app.command("members")

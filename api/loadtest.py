@@ -329,6 +329,19 @@ class LocalServer:
             pass
         return 0.0
 
+    def memory(self) -> dict:
+        """The server's memory now: every process it forked included. PSS counts a page shared by the
+        processes once (forked servers share the loaded index), summed RSS counts it in each."""
+        from index.bench import _process_tree, _pss_kb, _status_kb
+
+        if self.proc is None:
+            return {}
+        tree = _process_tree(self.proc.pid)
+        pss = [_pss_kb(p) for p in tree]
+        return {"rss_sum_mb": round(sum(_status_kb(p, "VmRSS") for p in tree) / 1024, 1),
+                "pss_sum_mb": round(sum(v or 0 for v in pss) / 1024, 1) if any(v is not None for v in pss) else None,
+                "parent_peak_rss_mb": self.peak_rss_mb()}
+
     def __exit__(self, *exc) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
@@ -380,8 +393,9 @@ def loadtest(
         if url:
             result = run_load(url, texts, clients=clients, seconds=seconds, api_key=api_key, think=think)
         else:
-            with serve_subprocess(db or get_settings().db_path, workers=workers) as own:
-                result = run_load(own, texts, clients=clients, seconds=seconds, api_key=api_key, think=think)
+            with LocalServer(db or get_settings().db_path, workers=workers) as own:
+                result = run_load(own.url, texts, clients=clients, seconds=seconds, api_key=api_key, think=think)
+                result["server"] = {"processes": workers, **own.memory()}
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

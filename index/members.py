@@ -96,11 +96,10 @@ def _recency_of(days: np.ndarray, reference: int | None, half_life: float) -> np
     return np.where(days == NO_DATE, 1.0, 0.5 ** (years / half_life))
 
 
-def _candidates(scored: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
-    if not scored:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    pids = np.fromiter((p for p, _ in scored), dtype=np.int64, count=len(scored))
-    scores = np.fromiter((s for _, s in scored), dtype=np.float64, count=len(scored))
+def _candidates(scored: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    pids, scores = scored
+    if not len(pids):
+        return pids, scores
     return pids, scores / scores[0]
 
 
@@ -109,10 +108,11 @@ def rank_members(
     offset: int, evidence: int,
 ) -> list[MemberScore]:
     with searcher.ranking(dense_weight=MEMBER_DENSE_WEIGHT):
-        own = searcher.hybrid_passages(cur, text, tokens, filters, ("member",), CANDIDATE_PASSAGES)
-        answers = searcher.hybrid_passages(cur, text, tokens, filters, ("executive",), CANDIDATE_PASSAGES) if own else []
-        posts = searcher.hybrid_passages(cur, text, tokens, filters, ("post",), CANDIDATE_PASSAGES)
-    if not own and not posts:
+        own = searcher.hybrid_arrays(cur, text, tokens, filters, ("member",), CANDIDATE_PASSAGES)
+        answers = searcher.hybrid_arrays(cur, text, tokens, filters, ("executive",), CANDIDATE_PASSAGES) \
+            if len(own[0]) else (own[0][:0], own[1][:0])
+        posts = searcher.hybrid_arrays(cur, text, tokens, filters, ("post",), CANDIDATE_PASSAGES)
+    if not len(own[0]) and not len(posts[0]):
         return []
     columns, n_members, member_names = searcher.passage_columns()
     until = filters.until or searcher.last_date()
@@ -128,9 +128,9 @@ def rank_members(
     focus = _ranked_parts(own_member, own_value, n_members)
     asked = np.zeros(n_members, dtype=bool)
     asked[own_member] = True
-    pairs = np.unique(np.stack([own_member, columns["meeting"][own_pids]]), axis=1) if len(own_pids) else \
-        np.zeros((2, 0), dtype=np.int64)
-    n_meetings = np.bincount(pairs[0], minlength=n_members)
+    # Distinct (member, meeting) pairs, as one int64 key each.
+    pairs = np.unique(own_member.astype(np.int64) << 32 | (columns["meeting"][own_pids].astype(np.int64) & 0xFFFFFFFF))
+    n_meetings = np.bincount((pairs >> 32).astype(np.int64), minlength=n_members)
     recency_sum = np.bincount(own_member, weights=own_weight, minlength=n_members)
     n_own = np.bincount(own_member, minlength=n_members)
 
@@ -191,17 +191,13 @@ def rank_members(
     matched = {m: int(n_own[c]) for _, m, _, c in ranked}
     meeting_count = {m: int(n_meetings[c]) for _, m, _, c in ranked}
 
-    info = {
-        row[0]: row[1:]
-        for row in cur.execute(
-            """SELECT mb.member_id, mb.name, mb.assembly_code, a.name, mb.first_date, mb.last_date
-               FROM members mb JOIN assemblies a USING (assembly_code)
-               WHERE mb.member_id IN (SELECT unnest($ids))""",
-            {"ids": [m for _, m, _ in page]},
-        ).fetchall()
-    }
-    scores = {pid: s for pid, s in own + answers + posts}
+    _, assemblies, members = searcher.small_tables(cur)
+    info = {m: (*members[m][:2], assemblies[members[m][1]][0], *members[m][2:]) for _, m, _ in page}
     wanted = [pid for group in (wanted_own, wanted_ans, wanted_posts) for lst in group.values() for _, pid in lst]
+    scores: dict[int, float] = {}
+    for pids, values in (own, answers, posts):  # the fused score each evidence passage came with
+        found = np.isin(pids, wanted)
+        scores.update(zip(pids[found].tolist(), values[found].tolist(), strict=True))
     hits = {h.passage_id: h for h in searcher.fetch_hits(cur, [(pid, scores[pid]) for pid in wanted])}
     top = page[0][0] or 1.0
     results = []

@@ -7,6 +7,7 @@ new file, so a running server picks up a rebuild without a restart.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from contextlib import contextmanager
@@ -138,6 +139,7 @@ class _State:
         self.columns = columns
         self.codes = codes
         self._masks: dict = {}
+        self._allowed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
         self._thread = threading.local()
         self._small: tuple[dict, dict, dict] | None = None
@@ -177,7 +179,7 @@ class _State:
         columns["day"] = day
         return cls(bm25, columns, codes)
 
-    @property
+    @functools.cached_property
     def last_date(self) -> date | None:
         day = self.columns["day"]
         known = day[day != self._NO_DATE]
@@ -221,13 +223,15 @@ class _State:
         return mask
 
     def small_tables(self, cur: duckdb.DuckDBPyConnection) -> tuple[dict, dict, dict]:
-        """Meetings, assemblies and member names (thousands of rows), held once per index file."""
+        """Meetings, assemblies and members (tens of thousands of rows), held once per index file.
+
+        Members: id → (name, assembly code, first date, last date)."""
         with self._lock:
             if self._small is None:
                 self._small = (
                     _lookup(cur, "SELECT meeting_id, title, kind, committee, url FROM meetings", None),
                     _lookup(cur, "SELECT assembly_code, name FROM assemblies", None),
-                    _lookup(cur, "SELECT member_id, name FROM members", None),
+                    _lookup(cur, "SELECT member_id, name, assembly_code, first_date, last_date FROM members", None),
                 )
             return self._small
 
@@ -238,7 +242,18 @@ class _State:
             return self._topics
 
     def allowed(self, filters: Filters, role_kinds: tuple[str, ...] | None) -> np.ndarray:
-        return np.flatnonzero(self.mask(filters, role_kinds)).astype(np.int32)
+        """Passage ids the mask lets through (cached with it: a million-entry scan per call otherwise)."""
+        mask = self.mask(filters, role_kinds)
+        with self._lock:
+            cached = self._allowed.get(id(mask))
+            if cached is not None and cached[0] is mask:
+                return cached[1]
+        ids = np.flatnonzero(mask).astype(np.int32)
+        with self._lock:
+            if len(self._allowed) >= 64:
+                self._allowed.clear()
+            self._allowed[id(mask)] = (mask, ids)
+        return ids
 
 
 class Searcher:
@@ -369,6 +384,10 @@ class Searcher:
     def last_date(self) -> date | None:
         return self._state().last_date
 
+    def small_tables(self, cur: duckdb.DuckDBPyConnection) -> tuple[dict, dict, dict]:
+        """Meetings, assemblies and members of this index file, held in memory (see ``_State``)."""
+        return self._state().small_tables(cur)
+
     def passage_columns(self) -> tuple[dict[str, np.ndarray], int, list[str]]:
         """Per passage id: member code, day number, meeting code and the asking member's code
         (member codes index the returned list of member ids), for vectorised member ranking."""
@@ -414,11 +433,20 @@ class Searcher:
         self, cur: duckdb.DuckDBPyConnection, text: str, tokens: list[str], filters: Filters,
         role_kinds: tuple[str, ...] | None, limit: int,
     ) -> list[tuple[int, float]]:
-        """BM25 candidates re-ranked by embedding similarity; plain BM25 when the index has no vectors.
+        """BM25 candidates re-ranked by embedding similarity and topic evidence; plain BM25 when the
+        index has neither vectors nor topic scores. (passage id, score), best first.
 
         Pseudo-relevance feedback was measured here (+0.002 MAP on the statement dev set for a
         second query per search) and left out.
         """
+        pids, scores = self.hybrid_arrays(cur, text, tokens, filters, role_kinds, limit)
+        return list(zip(pids.tolist(), scores.tolist(), strict=True))
+
+    def hybrid_arrays(
+        self, cur: duckdb.DuckDBPyConnection, text: str, tokens: list[str], filters: Filters,
+        role_kinds: tuple[str, ...] | None, limit: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``hybrid_passages`` as (passage ids int64, scores float64) arrays."""
         terms = self._query_terms(cur, tokens)
         dense = self._dense_index() if self.dense_weight > 0 else None
         query_vec = self._query_vector(text) if dense is not None else None
@@ -426,13 +454,13 @@ class Searcher:
         if dense is not None:
             allowed = self._allowed_passages(cur, filters, role_kinds)
             if len(allowed) == 0:
-                return []
+                return np.zeros(0, dtype=np.int64), np.zeros(0)
         topic_weight = self.topic_weight
         pids, scores, relative = self._fuse(terms, query_vec, dense, allowed, filters, role_kinds,
                                             CANDIDATES if topic_weight > 0 else limit)
         if topic_weight > 0 and len(pids):
             pids, scores = self._add_topic_evidence(cur, text, pids, scores, relative)
-        return list(zip(pids[:limit].tolist(), scores[:limit].tolist(), strict=True))
+        return pids[:limit].astype(np.int64, copy=False), scores[:limit].astype(np.float64, copy=False)
 
     def _query_topics(self, text: str) -> list[tuple[str, float]]:
         cached = getattr(self._thread, "query_topics", None)
@@ -509,13 +537,15 @@ class Searcher:
             return []
         # Separate lookups: passages by their id index, then the small tables. One query joining
         # them makes DuckDB scan passages instead of using the index (17 ms vs 2 ms at 200k passages).
+        # "= ANY(list)" rather than "IN (SELECT unnest(list))": 3.3 vs 5.5 ms for 15 random passages
+        # of a million (the semi-join reads more of each row group).
         state = self._state()
         wanted = np.asarray([pid for pid, _ in scored], dtype=np.int64)
         answers_of = state.columns["answers"][wanted]
         keys = sorted(set(wanted.tolist()) | {int(a) for a in answers_of if a >= 0})
         found = _lookup(cur, """SELECT passage_id, statement_id, text, heading, role_kind, speaker_name,
                                        speaker_role, member_id, meeting_id, date, assembly_code, answers_passage_id
-                                FROM passages WHERE passage_id IN (SELECT unnest($keys))""", keys)
+                                FROM passages WHERE passage_id = ANY($keys)""", keys)
         passages = {pid: found[pid] for pid in wanted.tolist() if pid in found}
         answered = {pid: (row[0],) for pid, row in found.items()}
         meetings, assemblies, members = state.small_tables(cur)
@@ -547,7 +577,7 @@ class Searcher:
         try:
             scored = self.hybrid_passages(cur, q, tokenize(q), filters or Filters(), None, limit)
             ids = dict(cur.execute(
-                "SELECT passage_id, statement_id FROM passages WHERE passage_id IN (SELECT unnest($ids))",
+                "SELECT passage_id, statement_id FROM passages WHERE passage_id = ANY($ids)",
                 {"ids": [pid for pid, _ in scored]},
             ).fetchall()) if scored else {}
             return [_Ranked(ids[pid], pid, score) for pid, score in scored]
