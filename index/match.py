@@ -69,7 +69,8 @@ def match_members(searcher: Searcher, description: str, filters: Filters, limit:
     members = searcher.rank_members_for_tokens(description, tokens, filters, limit, offset)
     outcome = []
     for member in members:
-        evidence_topics = searcher.topics_of_passages([h.passage_id for h in member.evidence])
+        evidence_topics = searcher.topics_of_passages([h.passage_id for h in member.evidence],
+                                                     [t.topic_id for t in found])
         shared = [t for t in found if evidence_topics.get(t.topic_id, 0.0) >= TOPIC_MIN]
         outcome.append(MatchedMember(member, shared, _reason(member, shared)))
     return MatchOutcome(found, outcome)

@@ -605,19 +605,13 @@ class Searcher:
         return bool(cur.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}).fetchall()[0][0])
 
-    def topics_of_passages(self, passage_ids: list[int]) -> dict[str, float]:
-        """Highest topic scores over the given passages."""
+    def topics_of_passages(self, passage_ids: list[int], topic_ids: list[str] | None = None) -> dict[str, float]:
+        """Highest topic scores over the given passages (only ``topic_ids`` when given), from memory."""
         if not passage_ids:
             return {}
         cur = self.cursor()
         try:
-            if not self._has_table(cur, "passage_topics"):
-                return {}
-            return dict(cur.execute(
-                """SELECT topic_id, max(score) FROM passage_topics
-                   WHERE passage_id IN (SELECT unnest($ids)) GROUP BY topic_id""",
-                {"ids": passage_ids},
-            ).fetchall())
+            return self._state().passage_topics(cur).best(passage_ids, topic_ids)
         finally:
             cur.close()
 

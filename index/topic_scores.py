@@ -52,3 +52,21 @@ class PassageTopics:
             hit = topic_pids[at] == pids
             np.maximum(out, np.where(hit, scores[at] * confidence, 0.0), out=out)
         return out
+
+    def best(self, pids: list[int] | np.ndarray, topic_ids: list[str] | None = None) -> dict[str, float]:
+        """Per topic (of ``topic_ids``, default all): the highest score among these passages, if any."""
+        wanted = np.asarray(pids, dtype=np.int32)
+        out: dict[str, float] = {}
+        if not len(wanted):
+            return out
+        for topic_id in self.by_topic if topic_ids is None else topic_ids:
+            found = self.by_topic.get(topic_id)
+            if found is None:
+                continue
+            topic_pids, scores = found
+            at = np.searchsorted(topic_pids, wanted)
+            at[at == len(topic_pids)] = 0
+            hit = topic_pids[at] == wanted
+            if hit.any():
+                out[topic_id] = float(scores[at[hit]].max())
+        return out
