@@ -44,7 +44,7 @@ class Caller:
         return self.key.id if self.key else None
 
 
-def get_state(settings: SettingsDep) -> StateDB:
+async def get_state(settings: SettingsDep) -> StateDB:  # no I/O: a path holder
     return StateDB(settings.state_path)
 
 
@@ -116,7 +116,7 @@ def api_access(
     rate_limit(request, caller, settings)
 
 
-def current_caller(request: Request) -> Caller:
+async def current_caller(request: Request) -> Caller:
     """The caller ``api_access`` admitted (for routes that act on the caller's own objects)."""
     caller = getattr(request.state, "caller", None)
     if caller is None:  # an app built without api_access: treat as keyless local use

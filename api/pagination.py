@@ -67,7 +67,7 @@ class Page:
 def paginate(default_limit: int = 10, max_limit: int = 100):
     """A dependency reading ``limit``, ``offset`` and ``cursor``."""
 
-    def page(
+    async def page(  # async: no thread-pool hop for pure parsing (see api.deps)
         request: Request,
         limit: Annotated[int, Query(ge=1, le=max_limit, description=f"件数 (1〜{max_limit})")] = default_limit,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="先頭からのずらし (cursor の代わりに使えます。cursor があれば無視)")] = 0,
