@@ -534,6 +534,7 @@ class TopicTagger:
         self._shared = frozenset(t for t, fams in families.items() if len(fams) > 2) | _GENERIC
         self._children = {p.id: [c.id for c in self.taxonomy.children(p.id)] for p in self.taxonomy.parents()}
         self._is_parent = {t.id: t.parent is None for t in self.taxonomy}
+        self._parent_of = {c: p for p, kids in self._children.items() for c in kids}
         # Passages: a parent pools its own seeds with its children's. Queries: own seeds only.
         self._pooled = {
             t.id: self._matcher([t, *self.taxonomy.children(t.id)] if t.parent is None else [t])
@@ -648,7 +649,7 @@ class TopicTagger:
             if weak is None:  # parse lists and headings once per passage, only when some topic is hit
                 weak = [self._mentions(spans) for spans in mention_spans(text)]
             scores[topic_id] = _evidence(matcher, hits, positions, len(tokens), weak).score
-        return _finish(scores, self._children)
+        return _finish_from_leaves(scores, self._parent_of)
 
     def explain(self, text: str, topic_id: str) -> Evidence:
         """Why ``topic_id`` scores what it does on ``text`` (before the parent = max rule)."""
@@ -721,6 +722,17 @@ def _finish(scores: dict[str, float], children: dict[str, list[str]]) -> dict[st
         best = max([out.get(parent, 0.0)] + [out.get(k, 0.0) for k in kids])
         if best > 0:
             out[parent] = best
+    return {t: round(s, 4) for t, s in out.items() if s >= MIN_SCORE}
+
+
+def _finish_from_leaves(scores: dict[str, float], parent_of: dict[str, str]) -> dict[str, float]:
+    """``_finish`` walking only the scored topics' parents (the hierarchy has two levels), not
+    every parent of the taxonomy: it runs once per passage in a build."""
+    out = dict(scores)
+    for topic_id, score in scores.items():
+        parent = parent_of.get(topic_id)
+        if parent is not None and score > out.get(parent, 0.0):
+            out[parent] = score
     return {t: round(s, 4) for t, s in out.items() if s >= MIN_SCORE}
 
 
