@@ -10,8 +10,10 @@ each opens its own read-only DuckDB connection. The kernel spreads connections o
 the children that accept on the shared socket.
 
 A child that dies is forked again from the parent, which still holds the loaded
-index. After ``gikai build`` swaps in a new file, each child loads it for itself
-(no longer shared) until the server is restarted.
+index. When ``gikai build`` swaps in a new file, the parent loads it and replaces the
+children one generation at a time: new children (sharing the new index) start, then the
+old ones stop gracefully, finishing the requests they have. Children never load an index
+themselves, so the memory stays shared across rebuilds.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from fastapi import FastAPI
 
 # More replacements than this within a minute is a crash loop, not an accident: stop serving.
 MAX_RESTARTS_PER_MINUTE = 5
+# How often the parent looks for dead children and for a rebuilt index file.
+POLL_SECONDS = 1.0
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -42,6 +46,8 @@ def bind(host: str, port: int) -> socket.socket:
 def _child(app: FastAPI, sock: socket.socket, log_level: str) -> None:
     import uvicorn
 
+    # The parent reloads after a rebuild and replaces this process; loading here would unshare.
+    app.state.searcher.follow_rebuilds = False
     # Default signal dispositions again; uvicorn installs its own for a graceful stop.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -90,13 +96,38 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
     signal.signal(signal.SIGINT, stop)
     for _ in range(workers):
         fork_one()
+    identity = searcher._identity  # the file the parent loaded
+    retiring: set[int] = set()
     status = 0
-    while children:
+    while children or retiring:
         try:
-            pid, wait_status = os.wait()
+            pid, wait_status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             break
-        except InterruptedError:
+        if pid == 0:
+            time.sleep(POLL_SECONDS)
+            now_identity = _identity(searcher.db_path)
+            if not stopping and now_identity is not None and now_identity != identity:
+                identity = now_identity
+                try:
+                    searcher.warm()  # the parent loads the new file once
+                    searcher.close()
+                except Exception as exc:  # noqa: BLE001 - keep serving the old index
+                    print(f"gikai: could not load the rebuilt index ({exc}); still serving the old one",
+                          file=sys.stderr, flush=True)
+                    continue
+                old = set(children)
+                for _ in range(workers):
+                    fork_one()
+                for pid_old in old:
+                    children.pop(pid_old, None)
+                    retiring.add(pid_old)
+                    os.kill(pid_old, signal.SIGTERM)  # uvicorn finishes its requests, then exits
+                print(f"gikai: index rebuilt; {workers} new server processes, {len(old)} retiring",
+                      file=sys.stderr, flush=True)
+            continue
+        if pid in retiring:
+            retiring.discard(pid)
             continue
         started = children.pop(pid, None)
         if started is None or stopping:
@@ -115,3 +146,11 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
             stop(signal.SIGTERM, None)
     sock.close()
     return status
+
+
+def _identity(path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns

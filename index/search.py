@@ -272,9 +272,14 @@ class Searcher:
         self._thread = threading.local()
         self._loaded: _State | None = None
         self._state_for: tuple[int, int] | None = None
+        # False: keep serving the file opened first even after `gikai build` swaps in another
+        # (a forked server process whose parent reloads and replaces it, api/prefork.py).
+        self.follow_rebuilds = True
 
     # -- connection handling -------------------------------------------------
     def _connection(self) -> duckdb.DuckDBPyConnection:
+        if not self.follow_rebuilds and self._con is not None:
+            return self._con
         try:
             st = self.db_path.stat()
         except FileNotFoundError as exc:

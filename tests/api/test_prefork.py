@@ -65,3 +65,40 @@ def test_two_processes_answer_and_a_killed_one_is_replaced(demo_db):
     assert server.proc.poll() is not None
     time.sleep(0.5)
     assert not _children(parent)
+
+
+def test_a_rebuilt_index_is_loaded_once_and_the_processes_replaced(demo_db, tmp_path):
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "index.duckdb"
+    shutil.copy(demo_db, db)
+    with LocalServer(db, workers=2) as server:
+        old = _wait_children(server.proc.pid, 2)
+        before = httpx.get(f"{server.url}/healthz").json()["index"]
+        # What `gikai build` does: a new file, complete, swapped in with os.replace.
+        new = tmp_path / "index.new.duckdb"
+        shutil.copy(demo_db, new)
+        con = duckdb.connect(str(new))
+        con.execute("UPDATE build_info SET value = '2099-01-01T00:00:00+0000' WHERE key = 'built_at'")
+        con.close()
+        os.replace(new, db)
+        replaced = _wait_children(server.proc.pid, 2, exclude=old)
+        assert not (replaced & old)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                info = httpx.get(f"{server.url}/healthz", timeout=10).json()["index"]
+                if info.get("built_at") == "2099-01-01T00:00:00+0000":
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the rebuilt index is not served"
+            time.sleep(0.2)
+        assert before.get("built_at") != info["built_at"]
+        r = httpx.get(f"{server.url}/v1/statements/search", params={"q": "待機児童", "limit": 3})
+        assert r.status_code == 200 and r.json()["data"]
+        # The old processes finished and are gone; only the new generation serves.
+        time.sleep(1.0)
+        assert _children(server.proc.pid) == replaced
