@@ -124,11 +124,6 @@ def _top_arrays(ids: np.ndarray, scores: np.ndarray, limit: int) -> tuple[np.nda
     return ids[order], scores[order]
 
 
-def _top(ids: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[int, float]]:
-    ids, scores = _top_arrays(ids, scores, limit)
-    return list(zip(ids.tolist(), scores.tolist(), strict=True))
-
-
 class _State:
     """What a query needs in memory for one index file: BM25 postings and each passage's filters."""
 
@@ -605,10 +600,6 @@ class Searcher:
             return rank_members(self, cur, text, tokens, filters, limit, offset, evidence)
         finally:
             cur.close()
-
-    def _has_table(self, cur: duckdb.DuckDBPyConnection, name: str) -> bool:
-        return bool(cur.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = $n", {"n": name}).fetchall()[0][0])
 
     def topics_of_passages(self, passage_ids: list[int], topic_ids: list[str] | None = None) -> dict[str, float]:
         """Highest topic scores over the given passages (only ``topic_ids`` when given), from memory."""
