@@ -39,18 +39,23 @@ class PassageTopics:
     def __len__(self) -> int:
         return len(self.by_topic)
 
+    def scores_of(self, topic_id: str, pids: np.ndarray) -> np.ndarray | None:
+        """The topic's score of each passage (0 where it has none); None for a topic no passage has."""
+        found = self.by_topic.get(topic_id)
+        if found is None:
+            return None
+        topic_pids, scores = found
+        at = np.searchsorted(topic_pids, pids)
+        at[at == len(topic_pids)] = 0
+        return np.where(topic_pids[at] == pids, scores[at], np.float32(0))
+
     def evidence(self, pids: np.ndarray, query_topics: list[tuple[str, float]]) -> np.ndarray:
         """Per candidate passage: max over the query's topics of (passage score × query confidence)."""
         out = np.zeros(len(pids), dtype=np.float64)
         for topic_id, confidence in query_topics:
-            found = self.by_topic.get(topic_id)
-            if found is None:
-                continue
-            topic_pids, scores = found
-            at = np.searchsorted(topic_pids, pids)
-            at[at == len(topic_pids)] = 0
-            hit = topic_pids[at] == pids
-            np.maximum(out, np.where(hit, scores[at] * confidence, 0.0), out=out)
+            scores = self.scores_of(topic_id, pids)
+            if scores is not None:
+                np.maximum(out, scores * confidence, out=out)
         return out
 
     def best(self, pids: list[int] | np.ndarray, topic_ids: list[str] | None = None) -> dict[str, float]:
@@ -60,13 +65,7 @@ class PassageTopics:
         if not len(wanted):
             return out
         for topic_id in self.by_topic if topic_ids is None else topic_ids:
-            found = self.by_topic.get(topic_id)
-            if found is None:
-                continue
-            topic_pids, scores = found
-            at = np.searchsorted(topic_pids, wanted)
-            at[at == len(topic_pids)] = 0
-            hit = topic_pids[at] == wanted
-            if hit.any():
-                out[topic_id] = float(scores[at[hit]].max())
+            scores = self.scores_of(topic_id, wanted)
+            if scores is not None and scores.max() > 0:
+                out[topic_id] = float(scores.max())
         return out
