@@ -31,6 +31,7 @@ from fastapi import FastAPI
 MAX_RESTARTS_PER_MINUTE = 5
 # How often the parent looks for dead children and for a rebuilt index file.
 POLL_SECONDS = 1.0
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -44,16 +45,21 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def _child(app: FastAPI, sock: socket.socket, log_level: str) -> None:
+    import asyncio
+
     import uvicorn
 
     # The parent reloads after a rebuild and replaces this process; loading here would unshare.
     app.state.searcher.follow_rebuilds = False
-    # Default signal dispositions again; uvicorn installs its own for a graceful stop.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
     code = 0
     try:
-        uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan="on")).run(sockets=[sock])
+        # serve() on a loop of our own, then exit at once: Server.run()'s asyncio.run() also waits
+        # for the loop's executor to shut down, and a child stopped right after its start-up was
+        # seen waiting there for ever (a crash-loop test caught it).
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan="on")).serve(
+            sockets=[sock]))
     except BaseException:  # noqa: BLE001 - the child must never return into the parent's loop
         code = 1
     finally:
@@ -78,10 +84,19 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
     stopping = False
 
     def fork_one() -> None:
-        pid = os.fork()
-        if pid == 0:
-            _child(app, sock, log_level)
-        children[pid] = time.monotonic()
+        # Signals stay blocked across fork: a SIGTERM arriving before the child has reset its
+        # handlers would otherwise run the parent's stop() inside the child (seen in a test).
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                for signum in _STOP_SIGNALS:
+                    signal.signal(signum, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+                _child(app, sock, log_level)
+            children[pid] = time.monotonic()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
     def stop(signum, _frame) -> None:
         nonlocal stopping

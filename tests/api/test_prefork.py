@@ -102,3 +102,25 @@ def test_a_rebuilt_index_is_loaded_once_and_the_processes_replaced(demo_db, tmp_
         # The old processes finished and are gone; only the new generation serves.
         time.sleep(1.0)
         assert _children(server.proc.pid) == replaced
+
+
+def test_processes_that_keep_dying_stop_the_server(demo_db, tmp_path):
+    from api.prefork import MAX_RESTARTS_PER_MINUTE
+
+    server = LocalServer(demo_db, workers=2, log_path=tmp_path / "serve.log")
+    with server:
+        killed: set[int] = set()
+        # Each replacement is killed as soon as it appears: a crash loop, not an accident.
+        while server.proc.poll() is None and len(killed) < MAX_RESTARTS_PER_MINUTE + 1:
+            try:
+                victim = min(_wait_children(server.proc.pid, 1, exclude=killed, timeout=30))
+            except AssertionError:
+                break  # no new process: the server is stopping
+            os.kill(victim, signal.SIGKILL)
+            killed.add(victim)
+        server.proc.wait(timeout=60)
+        assert server.proc.returncode == 1
+        assert len(killed) == MAX_RESTARTS_PER_MINUTE + 1
+        log = server.log_path.read_text()
+    assert "died within a minute; stopping" in log
+    assert not _children(server.proc.pid)
