@@ -66,6 +66,7 @@ class PassageTopics:
             return out
         for topic_id in self.by_topic if topic_ids is None else topic_ids:
             scores = self.scores_of(topic_id, wanted)
-            if scores is not None and scores.max() > 0:
-                out[topic_id] = float(scores.max())
+            best = float(scores.max()) if scores is not None else 0.0
+            if best > 0:
+                out[topic_id] = best
         return out

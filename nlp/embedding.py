@@ -518,11 +518,7 @@ class Embedder:
 
     def encode_counts(self, counts: Sequence[Mapping[str, int]]) -> np.ndarray:
         """``encode_pretokenized`` from each passage's token counts (what BM25 stores anyway)."""
-        if not self.pretokenize:
-            raise ValueError(f"{self.name} reads raw text; use encode_passages")
-        if not counts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        lookup = self._static_lookup()
+        lookup = self._static_lookup() if self.pretokenize and counts else None
         if lookup is not None:
             return _bag_of_counts(lookup, counts)
         return self.encode_pretokenized([list(Counter(c).elements()) for c in counts])

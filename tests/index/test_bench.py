@@ -57,19 +57,25 @@ def small_index(tmp_path_factory):
     return work / "index.duckdb"
 
 
-def test_reference_corpus_from_postings_is_the_tokenized_text(small_index):
-    from rank_bm25 import BM25Okapi
-
-    from nlp.tokenizer import tokenize
-
-    con = duckdb.connect(str(small_index), read_only=True)
+def _bags_and_texts(db, make_bags) -> tuple[int, list, list[str]]:
+    """A reference corpus made by ``make_bags`` and the passage texts it stands for, in id order."""
+    con = duckdb.connect(str(db), read_only=True)
     try:
-        size, bags = bench._bags_from_postings(con)
+        size, bags = make_bags(con)
         bags = list(bags)
         texts = [r[0] for r in con.execute(
             "SELECT coalesce(heading || chr(10), '') || text FROM passages ORDER BY passage_id").fetchall()]
     finally:
         con.close()
+    return size, bags, texts
+
+
+def test_reference_corpus_from_postings_is_the_tokenized_text(small_index):
+    from rank_bm25 import BM25Okapi
+
+    from nlp.tokenizer import tokenize
+
+    size, bags, texts = _bags_and_texts(small_index, bench._bags_from_postings)
     tokens = [tokenize(t) for t in texts]
     assert size == len(texts) == 600
     assert all(Counter(b) == Counter(t) for b, t in zip(bags, tokens, strict=True))
@@ -116,13 +122,6 @@ def test_tiny_run_end_to_end(tmp_path):
 def test_reference_falls_back_to_tokenizing(small_index):
     from nlp.tokenizer import tokenize
 
-    con = duckdb.connect(str(small_index), read_only=True)
-    try:
-        size, bags = bench._bags_by_tokenizing(con)
-        bags = list(bags)
-        texts = [r[0] for r in con.execute(
-            "SELECT coalesce(heading || chr(10), '') || text FROM passages ORDER BY passage_id").fetchall()]
-    finally:
-        con.close()
+    size, bags, texts = _bags_and_texts(small_index, bench._bags_by_tokenizing)
     assert size == len(bags) == 600
     assert bags[:50] == [tokenize(t) for t in texts[:50]]
