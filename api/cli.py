@@ -139,7 +139,8 @@ def _print_members(query: str, hits) -> None:
             f"{e.date} {e.meeting_title}\n「{e.text[:80]}…」\n{e.source_url}" for e in m.evidence[:2]
         )
         table.add_row(str(i), m.name, m.assembly_name,
-                      f"{m.score:.2f}\nfocus {p.focus:.2f}\nanswers {p.answers:.2f}\nbreadth {p.breadth:.2f}", evidence)
+                      f"{m.score:.2f}\nfocus {p.focus:.2f}\nspeech {p.speech:.2f}\nanswers {p.answers:.2f}\n"
+                      f"breadth {p.breadth:.2f}", evidence)
     console.print(table)
 
 

@@ -54,6 +54,7 @@ MEMBER_COLUMNS: list[tuple[str, Callable[[int, MemberHit], object]]] = [
     ("質問の一致度", lambda rank, m: m.parts.focus),
     ("答弁の一致度", lambda rank, m: m.parts.answers),
     ("会議の広がり", lambda rank, m: m.parts.breadth),
+    ("発言全体の一致度", lambda rank, m: m.parts.speech),
     ("新しさ", lambda rank, m: m.parts.recency),
     ("一致した段落数", lambda rank, m: m.matched_passages),
     ("取り上げた会議数", lambda rank, m: m.meetings),

@@ -442,7 +442,7 @@ class Gikai:
             "rank": rank, "member_id": m.member_id, "name": m.name, "assembly_code": m.assembly_code,
             "assembly": m.assembly_name, "score": m.score, "relative": m.parts.get("relative"),
             "focus": m.parts.get("focus"), "answers": m.parts.get("answers"), "breadth": m.parts.get("breadth"),
-            "recency": m.parts.get("recency"), "matched_passages": m.matched_passages, "meetings": m.meetings,
+            "speech": m.parts.get("speech"), "recency": m.parts.get("recency"), "matched_passages": m.matched_passages, "meetings": m.meetings,
             "first_date": m.first_date, "last_date": m.last_date,
             "evidence_statement_id": best.statement_id if best else None,
             "evidence_date": best.date if best else None,

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from index.bm25 import Bm25Index, _arrow
 from index.dense import DenseIndex
 from index.members import MemberScore, rank_members
+from index.speech_bm25 import SpeechBm25
 from index.topic_scores import PassageTopics
 from nlp.tokenizer import tokenize
 
@@ -129,8 +130,10 @@ class _State:
 
     _NO_DATE = np.iinfo(np.int32).min
 
-    def __init__(self, bm25: Bm25Index, columns: dict[str, np.ndarray], codes: dict[str, dict[str, int]]):
+    def __init__(self, bm25: Bm25Index, columns: dict[str, np.ndarray], codes: dict[str, dict[str, int]],
+                 speeches: SpeechBm25 | None = None):
         self.bm25 = bm25
+        self.speeches = speeches
         self.columns = columns
         self.codes = codes
         self._masks: dict = {}
@@ -146,7 +149,8 @@ class _State:
         size = bm25.size
         table = _arrow(con, "SELECT p.passage_id, p.role_kind, p.assembly_code, p.member_id, p.meeting_id, "
                             "p.answers_passage_id, "
-                            "(p.date - DATE '1970-01-01')::INTEGER AS day, q.member_id AS asked_by "
+                            "(p.date - DATE '1970-01-01')::INTEGER AS day, q.member_id AS asked_by, "
+                            "p.speech_id, p.n_tokens "
                             "FROM passages p LEFT JOIN passages q ON q.passage_id = p.answers_passage_id")
         pids = table.column("passage_id").to_numpy()
         columns: dict[str, np.ndarray] = {"exists": np.zeros(size, dtype=bool)}
@@ -172,7 +176,12 @@ class _State:
         day = np.full(size, cls._NO_DATE, dtype=np.int32)
         day[pids] = table.column("day").fill_null(cls._NO_DATE).to_numpy(zero_copy_only=False)
         columns["day"] = day
-        return cls(bm25, columns, codes)
+        speech = np.full(size, -1, dtype=np.int64)
+        speech[pids] = table.column("speech_id").combine_chunks().dictionary_encode().indices.to_numpy(
+            zero_copy_only=False)
+        n_tokens = np.zeros(size, dtype=np.float64)
+        n_tokens[pids] = table.column("n_tokens").to_numpy(zero_copy_only=False)
+        return cls(bm25, columns, codes, SpeechBm25.from_codes(bm25, speech, n_tokens))
 
     @functools.cached_property
     def last_date(self) -> date | None:
@@ -229,6 +238,11 @@ class _State:
                     _lookup(cur, "SELECT member_id, name, assembly_code, first_date, last_date FROM members", None),
                 )
             return self._small
+
+    @functools.cached_property
+    def speech_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Member code and day number of each speech (from its passages)."""
+        return self.speeches.per_speech(self.columns["member_id"]), self.speeches.per_speech(self.columns["day"])
 
     def passage_topics(self, cur: duckdb.DuckDBPyConnection) -> PassageTopics:
         with self._lock:
@@ -395,6 +409,16 @@ class Searcher:
         c = state.columns
         return ({"member": c["member_id"], "day": c["day"], "meeting": c["meeting_id"], "asked_by": c["asked_by"]},
                 len(state.codes["member_id"]), list(state.codes["member_id"]))
+
+    def speech_scores(self, tokens: list[str], filters: Filters,
+                      role_kinds: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """BM25 of whole speeches within the filters: (member code, day number, score) per matching speech."""
+        state = self._state()
+        if state.speeches is None:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0)
+        codes, scores = state.speeches.scores(state.bm25.term_ids(tokens), state.mask(filters, role_kinds))
+        member, day = state.speech_columns
+        return member[codes], day[codes], scores
 
     # -- statements ------------------------------------------------------------
     def score_passages(

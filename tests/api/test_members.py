@@ -7,7 +7,7 @@ def test_search_members_returns_ranked_members_with_evidence(client):
     body = r.json()
     assert body["query"] == "待機児童" and body["count"] == len(body["data"]) > 0
     first = body["data"][0]
-    assert set(first["parts"]) == {"focus", "answers", "breadth", "posts", "recency", "relative"}
+    assert set(first["parts"]) == {"focus", "answers", "breadth", "posts", "speech", "recency", "relative"}
     ev = first["evidence"][0]
     assert "待機児童" in (ev["heading"] or "") + ev["text"]
     assert ev["source_url"].startswith("https://www.gikai.metro.tokyo.jp/record/proceedings/")
