@@ -133,7 +133,9 @@ def rank_members(
     reference = (until - EPOCH).days if until else None
 
     # Whole speeches as documents: relative to the best speech of the query, by recency.
-    sp_member, sp_day, sp_score = searcher.speech_scores(tokens, filters, ("member",))
+    # Only the speeches of the candidate passages: the speech that matches best has its best
+    # passages among them, and looking up a few thousand speeches is cheaper than scoring all.
+    sp_member, sp_day, sp_score = searcher.speech_scores(tokens, filters, ("member",), own[0])
     keep = sp_member >= 0
     sp_member, sp_day, sp_score = sp_member[keep], sp_day[keep], sp_score[keep]
     if len(sp_score):

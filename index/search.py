@@ -410,13 +410,19 @@ class Searcher:
         return ({"member": c["member_id"], "day": c["day"], "meeting": c["meeting_id"], "asked_by": c["asked_by"]},
                 len(state.codes["member_id"]), list(state.codes["member_id"]))
 
-    def speech_scores(self, tokens: list[str], filters: Filters,
-                      role_kinds: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """BM25 of whole speeches within the filters: (member code, day number, score) per matching speech."""
+    def speech_scores(self, tokens: list[str], filters: Filters, role_kinds: tuple[str, ...] | None,
+                      passages: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """BM25 of whole speeches within the filters: (member code, day number, score) per matching
+        speech — only the speeches of the given passage ids when given."""
         state = self._state()
         if state.speeches is None:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0)
-        codes, scores = state.speeches.scores(state.bm25.term_ids(tokens), state.mask(filters, role_kinds))
+        candidates = None
+        if passages is not None:
+            candidates = np.unique(state.speeches.speech_of[passages])
+            candidates = candidates[candidates >= 0]
+        codes, scores = state.speeches.scores(state.bm25.term_ids(tokens), state.mask(filters, role_kinds),
+                                              candidates)
         member, day = state.speech_columns
         return member[codes], day[codes], scores
 

@@ -52,7 +52,8 @@ class SpeechBm25:
         # Full builds number a speech's passages consecutively, so along a term's postings (sorted
         # by passage id) each speech is one run; otherwise the postings are sorted by speech first.
         self._contiguous = bool(np.all(np.diff(speech_of[present]) >= 0))
-        self._selections: dict[int, tuple[np.ndarray, np.ndarray, int, np.ndarray]] = {}
+        # Per mask: (mask, chosen speeches, their number, length normalisation, df by term id).
+        self._selections: dict[int, tuple[np.ndarray, np.ndarray, int, np.ndarray, dict[int, int]]] = {}
         self._runs: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cached_entries = 0
         self._lock = threading.Lock()
@@ -77,9 +78,10 @@ class SpeechBm25:
         out[self.speech_of[pids]] = column[pids]  # the last write per speech is its first passage
         return out
 
-    def _selection(self, mask: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
-        """(chosen speeches as a boolean array, their number, length normalisation by speech code)
-        within a passage mask; cached per mask object (the searcher caches masks per filter)."""
+    def _selection(self, mask: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, dict[int, int]]:
+        """(chosen speeches as a boolean array, their number, length normalisation by speech code,
+        the selection's document frequencies as they get counted) within a passage mask; cached per
+        mask object (the searcher caches masks per filter)."""
         with self._lock:
             cached = self._selections.get(id(mask))
             if cached is not None and cached[0] is mask:
@@ -92,8 +94,8 @@ class SpeechBm25:
         with self._lock:
             if len(self._selections) >= 64:
                 self._selections.clear()
-            self._selections[id(mask)] = (mask, chosen, n, norm)
-        return chosen, n, norm
+            entry = self._selections.setdefault(id(mask), (mask, chosen, n, norm, {}))
+        return entry[1:]
 
     def _term_speeches(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
         """(speech codes, summed counts) of every speech that contains the term."""
@@ -124,24 +126,45 @@ class SpeechBm25:
                     self._cached_entries -= len(old)
         return result
 
-    def scores(self, terms: list[tuple[int, float]], mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, terms: list[tuple[int, float]], mask: np.ndarray,
+               candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(speech codes, BM25 scores) of the speeches that contain a query term and whose
-        passages the boolean ``mask`` (by passage id) lets through."""
-        chosen, n_selected, norm = self._selection(mask)
+        passages the boolean ``mask`` (by passage id) lets through; only among ``candidates``
+        (sorted speech codes) when given — idf still counts the whole selection."""
+        chosen, n_selected, norm, dfs = self._selection(mask)
+        if candidates is not None:
+            candidates = candidates[chosen[candidates]]
+            totals = np.zeros(len(candidates))
         codes, weights = [], []
         for tid, qtf in terms:
             speeches, counts = self._term_speeches(tid)
-            # A speech's passages share speaker, role, date and assembly, so the mask keeps or
-            # drops whole speeches.
-            keep = chosen[speeches]
-            speeches, counts = speeches[keep], counts[keep]
-            if not len(speeches):
+            df = dfs.get(tid)
+            if df is None:
+                # A speech's passages share speaker, role, date and assembly, so the mask keeps
+                # or drops whole speeches.
+                df = int(np.count_nonzero(chosen[speeches]))
+                with self._lock:
+                    if len(dfs) >= 100_000:
+                        dfs.clear()
+                    dfs[tid] = df
+            if not df:
                 continue
-            df = len(speeches)
             idf = np.log((n_selected - df + 0.5) / (df + 0.5))
             idf = idf if idf >= 0 else IDF_FLOOR
+            if candidates is not None:
+                # Runs are sorted by speech code: look the candidates up instead of scanning the run.
+                at = np.minimum(np.searchsorted(speeches, candidates), len(speeches) - 1)
+                found = speeches[at] == candidates
+                tf = counts[at[found]]
+                totals[found] += qtf * idf * tf * (K1 + 1) / (tf + norm[candidates[found]])
+                continue
+            keep = chosen[speeches]
+            speeches, counts = speeches[keep], counts[keep]
             codes.append(speeches)
             weights.append(qtf * idf * counts * (K1 + 1) / (counts + norm[speeches]))
+        if candidates is not None:
+            hit = totals > 0
+            return candidates[hit], totals[hit]
         if not codes:
             return np.zeros(0, dtype=np.int32), np.zeros(0)
         speeches = np.concatenate(codes)

@@ -305,6 +305,7 @@ function scoreParts(m) {
   const rel = Math.max(0, Math.min(1, p.relative ?? 0));
   const parts = [
     ["focus", "本人の質問", p.focus || 0],
+    ["speech", "発言全体", p.speech || 0],
     ["answers", "執行部答弁", p.answers || 0],
     ["breadth", "取り上げた会議数", p.breadth || 0],
   ];

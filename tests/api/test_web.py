@@ -137,7 +137,8 @@ def test_search_shows_member_cards_with_evidence(page):
     assert first.locator(".answer-label").first.inner_text().startswith("執行部の答弁")
     bar = first.locator(".scorebar")
     assert "相対スコア 100%" in bar.get_attribute("aria-label") and "本人の質問" in bar.get_attribute("aria-label")
-    assert "本人の質問" in first.locator(".legend").inner_text()
+    legend = first.locator(".legend").inner_text()
+    assert "本人の質問" in legend and "発言全体" in legend
     page.screenshot(path=ARTIFACTS / "search-sango-care.png", full_page=True)
 
     page.set_viewport_size({"width": 390, "height": 844})

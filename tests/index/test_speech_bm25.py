@@ -117,3 +117,19 @@ def test_cached_runs_score_the_same_and_stay_within_budget(searcher, monkeypatch
     assert np.array_equal(first[0], again[0]) and np.allclose(first[1], again[1])
     uncached = real.scores(terms, mask)
     assert np.array_equal(first[0], uncached[0]) and np.allclose(first[1], uncached[1])
+
+
+def test_scoring_only_candidate_speeches_gives_their_full_scores(searcher):
+    state = searcher._state()
+    mask = state.mask(Filters(), ("member",))
+    terms = state.bm25.term_ids(tokenize("受動喫煙防止条例の制定と飲食店への支援"))
+    all_codes, all_scores = state.speeches.scores(terms, mask)
+    full = dict(zip(all_codes.tolist(), all_scores.tolist(), strict=True))
+    assert len(full) > 20
+    # Half of the matching speeches, one speech that matches nothing, one outside the selection.
+    outside = int(state.speeches.speech_of[np.flatnonzero(~mask & (state.speeches.speech_of >= 0))[0]])
+    unmatched = next(c for c in range(state.speeches.n_speeches) if c not in full and c != outside)
+    wanted = np.unique(np.r_[all_codes[::2], unmatched, outside]).astype(np.int32)
+    codes, scores = state.speeches.scores(terms, mask, wanted)
+    assert dict(zip(codes.tolist(), scores.tolist(), strict=True)) == pytest.approx(
+        {c: full[c] for c in all_codes[::2].tolist()})
