@@ -21,22 +21,30 @@ from the passage columns when a query first uses that selection.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 
 import numpy as np
 
 from index.bm25 import K1, Bm25Index
 
 SPEECH_B = 0.0
-# A common word's speeches are the same for every query: keep the longest recently used
-# ones (8 bytes an entry: 32 MB), since regrouping a run of 500,000 postings by speech costs
-# more than the rest of the query's speech scoring together.
-CACHE_ENTRIES = 4_000_000
-CACHE_MIN_POSTINGS = 5_000
 # BM25Okapi replaces a negative idf (a word in over half of the selection's speeches) with
 # ε × the vocabulary's mean idf; that mean is unknown for an ad-hoc selection, so a
 # small constant stands in (0.05–0.2 measured the same).
 IDF_FLOOR = 0.1
+MAX_SELECTIONS = 64
+MAX_DFS_PER_SELECTION = 100_000
+
+
+class _Selection:
+    """What the speeches within one passage mask share across queries."""
+
+    def __init__(self, mask: np.ndarray, chosen: np.ndarray, lengths: np.ndarray, b: float):
+        self.mask = mask
+        self.chosen = chosen                      # boolean by speech code
+        self.n = int(np.count_nonzero(chosen))
+        avgdl = float(lengths[chosen].mean()) if self.n else 1.0
+        self.norm = K1 * (1 - b + b * lengths / (avgdl or 1.0))
+        self.dfs: dict[int, int] = {}             # term id → speeches of the selection that contain it
 
 
 class SpeechBm25:
@@ -46,16 +54,19 @@ class SpeechBm25:
         self.bm25 = bm25
         self.speech_of = speech_of
         self.b = b
-        present = speech_of >= 0
-        self.n_speeches = int(speech_of.max()) + 1 if present.any() else 0
-        self.lengths = np.bincount(speech_of[present], weights=n_tokens[present], minlength=self.n_speeches)
-        # Full builds number a speech's passages consecutively, so along a term's postings (sorted
-        # by passage id) each speech is one run; otherwise the postings are sorted by speech first.
-        self._contiguous = bool(np.all(np.diff(speech_of[present]) >= 0))
-        # Per mask: (mask, chosen speeches, their number, length normalisation, df by term id).
-        self._selections: dict[int, tuple[np.ndarray, np.ndarray, int, np.ndarray, dict[int, int]]] = {}
-        self._runs: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._cached_entries = 0
+        pids = np.flatnonzero(speech_of >= 0)
+        codes = speech_of[pids]
+        self.n_speeches = int(codes.max()) + 1 if len(codes) else 0
+        self.lengths = np.bincount(codes, weights=n_tokens[pids], minlength=self.n_speeches)
+        # Full builds number a speech's passages consecutively: a speech is then the passage id
+        # range [first, end), and its postings of a term are one slice of the term's run.
+        self._contiguous = bool(np.all(np.diff(codes) >= 0))
+        self.first = np.zeros(self.n_speeches, dtype=np.int64)
+        self.end = np.zeros(self.n_speeches, dtype=np.int64)
+        if len(codes):
+            self.first[codes[::-1]] = pids[::-1]  # the last write per speech is its first passage
+            self.end[codes] = pids + 1
+        self._selections: dict[int, _Selection] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -73,98 +84,116 @@ class SpeechBm25:
     def per_speech(self, column: np.ndarray) -> np.ndarray:
         """A passage-level column (by passage id) as one value per speech code, from the speech's
         first passage: for what all its passages share (speaker, member, date)."""
-        pids = np.flatnonzero(self.speech_of >= 0)[::-1]
-        out = np.empty(self.n_speeches, dtype=column.dtype)
-        out[self.speech_of[pids]] = column[pids]  # the last write per speech is its first passage
-        return out
+        return column[self.first] if self.n_speeches else column[:0]
 
-    def _selection(self, mask: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, dict[int, int]]:
-        """(chosen speeches as a boolean array, their number, length normalisation by speech code,
-        the selection's document frequencies as they get counted) within a passage mask; cached per
-        mask object (the searcher caches masks per filter)."""
+    def _selection(self, mask: np.ndarray) -> _Selection:
+        """The speeches within a passage mask; cached per mask object (the searcher caches masks
+        per filter). A speech's passages share speaker, role, date and assembly, so the mask keeps
+        or drops whole speeches."""
         with self._lock:
             cached = self._selections.get(id(mask))
-            if cached is not None and cached[0] is mask:
-                return cached[1:]
+            if cached is not None and cached.mask is mask:
+                return cached
         chosen = np.zeros(self.n_speeches, dtype=bool)
         chosen[self.speech_of[mask & (self.speech_of >= 0)]] = True
-        n = int(np.count_nonzero(chosen))
-        avgdl = float(self.lengths[chosen].mean()) if n else 1.0
-        norm = K1 * (1 - self.b + self.b * self.lengths / (avgdl or 1.0))
+        selection = _Selection(mask, chosen, self.lengths, self.b)
         with self._lock:
-            if len(self._selections) >= 64:
+            if len(self._selections) >= MAX_SELECTIONS:
                 self._selections.clear()
-            entry = self._selections.setdefault(id(mask), (mask, chosen, n, norm, {}))
-        return entry[1:]
+            return self._selections.setdefault(id(mask), selection)
 
     def _term_speeches(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
-        """(speech codes, summed counts) of every speech that contains the term."""
-        with self._lock:
-            cached = self._runs.get(tid)
-            if cached is not None:
-                self._runs.move_to_end(tid)
-                return cached
+        """(speech codes in ascending order, summed counts) of every speech that contains the term."""
         pids, tf = self.bm25.term_frequencies(tid)
         speeches = self.speech_of[pids]
-        valid = speeches >= 0
-        if not valid.all():
-            speeches, tf = speeches[valid], tf[valid]
         if not self._contiguous:
             order = np.argsort(speeches, kind="stable")
             speeches, tf = speeches[order], tf[order]
         if not len(speeches):
             return speeches, tf
         starts = np.concatenate(([0], np.flatnonzero(speeches[1:] != speeches[:-1]) + 1))
-        result = speeches[starts], np.add.reduceat(tf, starts)
-        if len(pids) >= CACHE_MIN_POSTINGS and len(starts) <= CACHE_ENTRIES:
-            with self._lock:
-                if tid not in self._runs:
-                    self._runs[tid] = result
-                    self._cached_entries += len(starts)
-                while self._cached_entries > CACHE_ENTRIES:
-                    _, (old, _) = self._runs.popitem(last=False)
-                    self._cached_entries -= len(old)
-        return result
+        return speeches[starts], np.add.reduceat(tf, starts)
+
+    def _df(self, tid: int, selection: _Selection) -> int:
+        """Speeches of the selection that contain the term, counted once per selection."""
+        df = selection.dfs.get(tid)
+        if df is not None:
+            return df
+        if self._contiguous:  # no counts needed: the distinct speeches along the run
+            lo, hi = self.bm25.offsets[tid], self.bm25.offsets[tid + 1]
+            speeches = self.speech_of[self.bm25.passage_ids[lo:hi]]
+            if len(speeches):
+                speeches = speeches[np.concatenate(([0], np.flatnonzero(speeches[1:] != speeches[:-1]) + 1))]
+        else:
+            speeches, _ = self._term_speeches(tid)
+        df = int(np.count_nonzero(selection.chosen[speeches]))
+        with self._lock:
+            if len(selection.dfs) >= MAX_DFS_PER_SELECTION:
+                selection.dfs.clear()
+            selection.dfs[tid] = df
+        return df
+
+    def _idf(self, df: int, selection: _Selection) -> float:
+        idf = float(np.log((selection.n - df + 0.5) / (df + 0.5)))
+        return idf if idf >= 0 else IDF_FLOOR
 
     def scores(self, terms: list[tuple[int, float]], mask: np.ndarray,
                candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(speech codes, BM25 scores) of the speeches that contain a query term and whose
         passages the boolean ``mask`` (by passage id) lets through; only among ``candidates``
-        (sorted speech codes) when given — idf still counts the whole selection."""
-        chosen, n_selected, norm, dfs = self._selection(mask)
-        if candidates is not None:
-            candidates = candidates[chosen[candidates]]
-            totals = np.zeros(len(candidates))
+        (speech codes) when given — idf still counts the whole selection."""
+        selection = self._selection(mask)
+        if candidates is None:
+            return self._all_scores(terms, selection)
+        candidates = np.unique(candidates)
+        candidates = candidates[selection.chosen[candidates]]
+        totals = np.zeros(len(candidates))
+        for tid, qtf in terms:
+            df = self._df(tid, selection)
+            if not df:
+                continue
+            idf = self._idf(df, selection)
+            counts, found = self._candidate_counts(tid, candidates)
+            totals[found] += qtf * idf * counts * (K1 + 1) / (counts + selection.norm[candidates[found]])
+        hit = totals > 0
+        return candidates[hit], totals[hit]
+
+    def _candidate_counts(self, tid: int, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(summed counts, boolean over candidates) of the candidate speeches that contain the term."""
+        if not self._contiguous:
+            speeches, counts = self._term_speeches(tid)
+            if not len(speeches):
+                return counts, np.zeros(len(candidates), dtype=bool)
+            at = np.minimum(np.searchsorted(speeches, candidates), len(speeches) - 1)
+            found = speeches[at] == candidates
+            return counts[at[found]], found
+        # Each candidate's postings are the slice of the run between its first and end passage ids.
+        lo, hi = self.bm25.offsets[tid], self.bm25.offsets[tid + 1]
+        run = self.bm25.passage_ids[lo:hi]
+        starts = np.searchsorted(run, self.first[candidates])
+        ends = np.searchsorted(run, self.end[candidates])
+        found = ends > starts
+        starts, ends = starts[found], ends[found]
+        if not len(starts):
+            return np.zeros(0, dtype=np.float32), found
+        sizes = ends - starts
+        bounds = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        positions = np.arange(int(sizes.sum())) + np.repeat(starts - bounds, sizes)
+        _, tf = self.bm25.term_frequencies(tid, positions)
+        return np.add.reduceat(tf, bounds), found
+
+    def _all_scores(self, terms: list[tuple[int, float]], selection: _Selection) -> tuple[np.ndarray, np.ndarray]:
         codes, weights = [], []
         for tid, qtf in terms:
             speeches, counts = self._term_speeches(tid)
-            df = dfs.get(tid)
-            if df is None:
-                # A speech's passages share speaker, role, date and assembly, so the mask keeps
-                # or drops whole speeches.
-                df = int(np.count_nonzero(chosen[speeches]))
-                with self._lock:
-                    if len(dfs) >= 100_000:
-                        dfs.clear()
-                    dfs[tid] = df
-            if not df:
-                continue
-            idf = np.log((n_selected - df + 0.5) / (df + 0.5))
-            idf = idf if idf >= 0 else IDF_FLOOR
-            if candidates is not None:
-                # Runs are sorted by speech code: look the candidates up instead of scanning the run.
-                at = np.minimum(np.searchsorted(speeches, candidates), len(speeches) - 1)
-                found = speeches[at] == candidates
-                tf = counts[at[found]]
-                totals[found] += qtf * idf * tf * (K1 + 1) / (tf + norm[candidates[found]])
-                continue
-            keep = chosen[speeches]
+            keep = selection.chosen[speeches]
             speeches, counts = speeches[keep], counts[keep]
+            if not len(speeches):
+                continue
+            selection.dfs.setdefault(tid, len(speeches))
+            idf = self._idf(len(speeches), selection)
             codes.append(speeches)
-            weights.append(qtf * idf * counts * (K1 + 1) / (counts + norm[speeches]))
-        if candidates is not None:
-            hit = totals > 0
-            return candidates[hit], totals[hit]
+            weights.append(qtf * idf * counts * (K1 + 1) / (counts + selection.norm[speeches]))
         if not codes:
             return np.zeros(0, dtype=np.int32), np.zeros(0)
         speeches = np.concatenate(codes)

@@ -90,7 +90,7 @@ def test_speeches_whose_passages_are_not_consecutive_score_the_same(searcher):
     shuffled = np.random.default_rng(0).permutation(real.n_speeches)
     codes = np.where(real.speech_of >= 0, shuffled[real.speech_of], -1)
     general = SpeechBm25(real.bm25, codes.astype(np.int32), np.zeros(len(codes)))
-    general._contiguous = False
+    assert not general._contiguous
     mask = state.mask(Filters(), ("member",))
     terms = state.bm25.term_ids(tokenize("待機児童の解消と保育所の整備"))
     ours_codes, ours = real.scores(terms, mask)
@@ -98,25 +98,6 @@ def test_speeches_whose_passages_are_not_consecutive_score_the_same(searcher):
     assert len(ours) > 10
     back = dict(zip(shuffled[ours_codes].tolist(), ours.tolist(), strict=True))
     assert dict(zip(their_codes.tolist(), theirs.tolist(), strict=True)) == pytest.approx(back)
-
-
-def test_cached_runs_score_the_same_and_stay_within_budget(searcher, monkeypatch):
-    import index.speech_bm25 as speech_bm25
-
-    state = searcher._state()
-    real = state.speeches
-    fresh = speech_bm25.SpeechBm25(real.bm25, real.speech_of, np.zeros(len(real.speech_of)))
-    monkeypatch.setattr(speech_bm25, "CACHE_MIN_POSTINGS", 1)
-    monkeypatch.setattr(speech_bm25, "CACHE_ENTRIES", 300)
-    mask = state.mask(Filters(), ("member",))
-    terms = state.bm25.term_ids(tokenize("子育て支援と待機児童の解消、保育人材の確保"))
-    first = fresh.scores(terms, mask)
-    assert fresh._runs and fresh._cached_entries <= 300
-    assert sum(len(v[0]) for v in fresh._runs.values()) == fresh._cached_entries
-    again = fresh.scores(terms, mask)
-    assert np.array_equal(first[0], again[0]) and np.allclose(first[1], again[1])
-    uncached = real.scores(terms, mask)
-    assert np.array_equal(first[0], uncached[0]) and np.allclose(first[1], uncached[1])
 
 
 def test_scoring_only_candidate_speeches_gives_their_full_scores(searcher):
@@ -133,3 +114,11 @@ def test_scoring_only_candidate_speeches_gives_their_full_scores(searcher):
     codes, scores = state.speeches.scores(terms, mask, wanted)
     assert dict(zip(codes.tolist(), scores.tolist(), strict=True)) == pytest.approx(
         {c: full[c] for c in all_codes[::2].tolist()})
+    # The same through the general path (passages of a speech not consecutive).
+    shuffled = np.random.default_rng(1).permutation(state.speeches.n_speeches)
+    general = type(state.speeches)(state.bm25, np.where(state.speeches.speech_of >= 0,
+                                   shuffled[state.speeches.speech_of], -1).astype(np.int32),
+                                   np.zeros(len(state.speeches.speech_of)))
+    g_codes, g_scores = general.scores(terms, mask, shuffled[wanted])
+    assert dict(zip(g_codes.tolist(), g_scores.tolist(), strict=True)) == pytest.approx(
+        {int(shuffled[c]): full[c] for c in all_codes[::2].tolist()})
