@@ -132,28 +132,29 @@ def rank_members(
     until = filters.until or searcher.last_date()
     reference = (until - EPOCH).days if until else None
 
-    # Whole speeches as documents: relative to the best speech of the query, by recency.
-    # Only the speeches of the candidate passages: the speech that matches best has its best
-    # passages among them, and looking up a few thousand speeches is cheaper than scoring all.
-    sp_member, sp_day, sp_score = searcher.speech_scores(tokens, filters, ("member",), own[0])
-    keep = sp_member >= 0
-    sp_member, sp_day, sp_score = sp_member[keep], sp_day[keep], sp_score[keep]
-    if len(sp_score):
-        sp_rel = sp_score / sp_score.max()
-        keep = sp_rel >= MIN_RELATIVE
-        sp_value = sp_rel[keep] * _recency_of(sp_day[keep], reference, RECENCY_HALF_LIFE_YEARS)
-        sp_member = sp_member[keep]
-    else:
-        sp_value = sp_score
-    speech_part = _ranked_parts(sp_member, sp_value, n_members, SPEECH_TERMS)
-
     # Their own questions: relative to the best passage of the query, weighted by recency.
     own_pids, own_rel = _candidates(own)
     own_member = columns["member"][own_pids]
     keep = (own_member >= 0) & (own_rel >= MIN_RELATIVE)
-    own_pids, own_member = own_pids[keep], own_member[keep]
+    own_pids, own_member, own_rel = own_pids[keep], own_member[keep], own_rel[keep]
+
+    # Whole speeches as documents: relative to the best speech of the query, by recency.
+    # Only the speeches of the passages kept above: the speech that matches best has its best
+    # passages among them, and looking up a few hundred speeches is cheaper than scoring all.
+    sp_member, sp_day, sp_score = searcher.speech_scores(tokens, filters, ("member",), own_pids)
+    sp_keep = sp_member >= 0
+    sp_member, sp_day, sp_score = sp_member[sp_keep], sp_day[sp_keep], sp_score[sp_keep]
+    if len(sp_score):
+        sp_rel = sp_score / sp_score.max()
+        sp_keep = sp_rel >= MIN_RELATIVE
+        sp_value = sp_rel[sp_keep] * _recency_of(sp_day[sp_keep], reference, RECENCY_HALF_LIFE_YEARS)
+        sp_member = sp_member[sp_keep]
+    else:
+        sp_value = sp_score
+    speech_part = _ranked_parts(sp_member, sp_value, n_members, SPEECH_TERMS)
+
     own_weight = _recency_of(columns["day"][own_pids], reference, RECENCY_HALF_LIFE_YEARS)
-    own_value = own_rel[keep] * own_weight
+    own_value = own_rel * own_weight
     focus = _ranked_parts(own_member, own_value, n_members)
     asked = np.zeros(n_members, dtype=bool)
     asked[own_member] = True

@@ -150,7 +150,7 @@ class _State:
         table = _arrow(con, "SELECT p.passage_id, p.role_kind, p.assembly_code, p.member_id, p.meeting_id, "
                             "p.answers_passage_id, "
                             "(p.date - DATE '1970-01-01')::INTEGER AS day, q.member_id AS asked_by, "
-                            "p.speech_id, p.n_tokens "
+                            "p.speech_id "
                             "FROM passages p LEFT JOIN passages q ON q.passage_id = p.answers_passage_id")
         pids = table.column("passage_id").to_numpy()
         columns: dict[str, np.ndarray] = {"exists": np.zeros(size, dtype=bool)}
@@ -179,9 +179,7 @@ class _State:
         speech = np.full(size, -1, dtype=np.int64)
         speech[pids] = table.column("speech_id").combine_chunks().dictionary_encode().indices.to_numpy(
             zero_copy_only=False)
-        n_tokens = np.zeros(size, dtype=np.float64)
-        n_tokens[pids] = table.column("n_tokens").to_numpy(zero_copy_only=False)
-        return cls(bm25, columns, codes, SpeechBm25.from_codes(bm25, speech, n_tokens))
+        return cls(bm25, columns, codes, SpeechBm25.from_codes(bm25, speech))
 
     @functools.cached_property
     def last_date(self) -> date | None:

@@ -11,7 +11,7 @@ queries (``index.members.W_SPEECH``):
   selection's members apart;
 * no length normalisation (b = 0): a long speech is not penalised for the other
   subjects it covers — that is what a 代表質問 is; saturating term counts (k1)
-  already keep volume from winning.
+  already keep volume from winning. (b = 0.75 and 0.3 were measured and lost.)
 
 Nothing extra is stored: a speech's term count is the sum of its passages' counts
 (``Bm25Index.term_frequencies``), and the statistics of a selection are counted
@@ -26,7 +26,6 @@ import numpy as np
 
 from index.bm25 import K1, Bm25Index
 
-SPEECH_B = 0.0
 # BM25Okapi replaces a negative idf (a word in over half of the selection's speeches) with
 # ε × the vocabulary's mean idf; that mean is unknown for an ad-hoc selection, so a
 # small constant stands in (0.05–0.2 measured the same).
@@ -38,26 +37,21 @@ MAX_DFS_PER_SELECTION = 100_000
 class _Selection:
     """What the speeches within one passage mask share across queries."""
 
-    def __init__(self, mask: np.ndarray, chosen: np.ndarray, lengths: np.ndarray, b: float):
+    def __init__(self, mask: np.ndarray, chosen: np.ndarray):
         self.mask = mask
         self.chosen = chosen                      # boolean by speech code
         self.n = int(np.count_nonzero(chosen))
-        avgdl = float(lengths[chosen].mean()) if self.n else 1.0
-        self.norm = K1 * (1 - b + b * lengths / (avgdl or 1.0))
         self.dfs: dict[int, int] = {}             # term id → speeches of the selection that contain it
 
 
 class SpeechBm25:
-    def __init__(self, bm25: Bm25Index, speech_of: np.ndarray, n_tokens: np.ndarray, b: float = SPEECH_B):
-        """``speech_of``: speech code per passage id (-1: no passage), codes 0..n-1 in passage order;
-        ``n_tokens``: the passage lengths BM25 uses, by passage id."""
+    def __init__(self, bm25: Bm25Index, speech_of: np.ndarray):
+        """``speech_of``: speech code per passage id (-1: no passage), codes 0..n-1."""
         self.bm25 = bm25
         self.speech_of = speech_of
-        self.b = b
         pids = np.flatnonzero(speech_of >= 0)
         codes = speech_of[pids]
         self.n_speeches = int(codes.max()) + 1 if len(codes) else 0
-        self.lengths = np.bincount(codes, weights=n_tokens[pids], minlength=self.n_speeches)
         # Full builds number a speech's passages consecutively: a speech is then the passage id
         # range [first, end), and its postings of a term are one slice of the term's run.
         self._contiguous = bool(np.all(np.diff(codes) >= 0))
@@ -70,7 +64,7 @@ class SpeechBm25:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_codes(cls, bm25: Bm25Index, speech_codes: np.ndarray, n_tokens: np.ndarray) -> SpeechBm25:
+    def from_codes(cls, bm25: Bm25Index, speech_codes: np.ndarray) -> SpeechBm25:
         """From any integer speech code per passage id (-1: none): renumbered in passage order."""
         present = np.flatnonzero(speech_codes >= 0)
         speech_of = np.full(len(speech_codes), -1, dtype=np.int32)
@@ -79,7 +73,7 @@ class SpeechBm25:
             rank = np.empty(len(first), dtype=np.int32)
             rank[np.argsort(first, kind="stable")] = np.arange(len(first), dtype=np.int32)
             speech_of[present] = rank[inverse]
-        return cls(bm25, speech_of, n_tokens)
+        return cls(bm25, speech_of)
 
     def per_speech(self, column: np.ndarray) -> np.ndarray:
         """A passage-level column (by passage id) as one value per speech code, from the speech's
@@ -96,7 +90,7 @@ class SpeechBm25:
                 return cached
         chosen = np.zeros(self.n_speeches, dtype=bool)
         chosen[self.speech_of[mask & (self.speech_of >= 0)]] = True
-        selection = _Selection(mask, chosen, self.lengths, self.b)
+        selection = _Selection(mask, chosen)
         with self._lock:
             if len(self._selections) >= MAX_SELECTIONS:
                 self._selections.clear()
@@ -154,7 +148,7 @@ class SpeechBm25:
                 continue
             idf = self._idf(df, selection)
             counts, found = self._candidate_counts(tid, candidates)
-            totals[found] += qtf * idf * counts * (K1 + 1) / (counts + selection.norm[candidates[found]])
+            totals[found] += qtf * idf * counts * (K1 + 1) / (counts + K1)
         hit = totals > 0
         return candidates[hit], totals[hit]
 
@@ -193,7 +187,7 @@ class SpeechBm25:
             selection.dfs.setdefault(tid, len(speeches))
             idf = self._idf(len(speeches), selection)
             codes.append(speeches)
-            weights.append(qtf * idf * counts * (K1 + 1) / (counts + selection.norm[speeches]))
+            weights.append(qtf * idf * counts * (K1 + 1) / (counts + K1))
         if not codes:
             return np.zeros(0, dtype=np.int32), np.zeros(0)
         speeches = np.concatenate(codes)

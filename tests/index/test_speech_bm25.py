@@ -89,7 +89,7 @@ def test_speeches_whose_passages_are_not_consecutive_score_the_same(searcher):
     # The same grouping under shuffled codes, taken through the general path.
     shuffled = np.random.default_rng(0).permutation(real.n_speeches)
     codes = np.where(real.speech_of >= 0, shuffled[real.speech_of], -1)
-    general = SpeechBm25(real.bm25, codes.astype(np.int32), np.zeros(len(codes)))
+    general = SpeechBm25(real.bm25, codes.astype(np.int32))
     assert not general._contiguous
     mask = state.mask(Filters(), ("member",))
     terms = state.bm25.term_ids(tokenize("待機児童の解消と保育所の整備"))
@@ -117,8 +117,7 @@ def test_scoring_only_candidate_speeches_gives_their_full_scores(searcher):
     # The same through the general path (passages of a speech not consecutive).
     shuffled = np.random.default_rng(1).permutation(state.speeches.n_speeches)
     general = type(state.speeches)(state.bm25, np.where(state.speeches.speech_of >= 0,
-                                   shuffled[state.speeches.speech_of], -1).astype(np.int32),
-                                   np.zeros(len(state.speeches.speech_of)))
+                                   shuffled[state.speeches.speech_of], -1).astype(np.int32))
     g_codes, g_scores = general.scores(terms, mask, shuffled[wanted])
     assert dict(zip(g_codes.tolist(), g_scores.tolist(), strict=True)) == pytest.approx(
         {int(shuffled[c]): full[c] for c in all_codes[::2].tolist()})
