@@ -417,7 +417,7 @@ class Searcher:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0)
         candidates = None
         if passages is not None:
-            candidates = np.unique(state.speeches.speech_of[passages])
+            candidates = state.speeches.speech_of[passages]
             candidates = candidates[candidates >= 0]
         codes, scores = state.speeches.scores(state.bm25.term_ids(tokens), state.mask(filters, role_kinds),
                                               candidates)
