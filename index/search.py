@@ -131,7 +131,7 @@ class _State:
     _NO_DATE = np.iinfo(np.int32).min
 
     def __init__(self, bm25: Bm25Index, columns: dict[str, np.ndarray], codes: dict[str, dict[str, int]],
-                 speeches: SpeechBm25 | None = None):
+                 speeches: SpeechBm25):
         self.bm25 = bm25
         self.speeches = speeches
         self.columns = columns
@@ -413,8 +413,6 @@ class Searcher:
         """BM25 of whole speeches within the filters: (member code, day number, score) per matching
         speech — only the speeches of the given passage ids when given."""
         state = self._state()
-        if state.speeches is None:
-            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0)
         candidates = None
         if passages is not None:
             candidates = state.speeches.speech_of[passages]

@@ -34,6 +34,11 @@ MAX_SELECTIONS = 64
 MAX_DFS_PER_SELECTION = 100_000
 
 
+def _run_starts(codes: np.ndarray) -> np.ndarray:
+    """Where each run of equal values starts in a sorted, non-empty array."""
+    return np.concatenate(([0], np.flatnonzero(codes[1:] != codes[:-1]) + 1))
+
+
 class _Selection:
     """What the speeches within one passage mask share across queries."""
 
@@ -105,7 +110,7 @@ class SpeechBm25:
             speeches, tf = speeches[order], tf[order]
         if not len(speeches):
             return speeches, tf
-        starts = np.concatenate(([0], np.flatnonzero(speeches[1:] != speeches[:-1]) + 1))
+        starts = _run_starts(speeches)
         return speeches[starts], np.add.reduceat(tf, starts)
 
     def _df(self, tid: int, selection: _Selection) -> int:
@@ -117,7 +122,7 @@ class SpeechBm25:
             lo, hi = self.bm25.offsets[tid], self.bm25.offsets[tid + 1]
             speeches = self.speech_of[self.bm25.passage_ids[lo:hi]]
             if len(speeches):
-                speeches = speeches[np.concatenate(([0], np.flatnonzero(speeches[1:] != speeches[:-1]) + 1))]
+                speeches = speeches[_run_starts(speeches)]
         else:
             speeches, _ = self._term_speeches(tid)
         df = int(np.count_nonzero(selection.chosen[speeches]))
@@ -177,6 +182,8 @@ class SpeechBm25:
         return np.add.reduceat(tf, bounds), found
 
     def _all_scores(self, terms: list[tuple[int, float]], selection: _Selection) -> tuple[np.ndarray, np.ndarray]:
+        # Every speech of the selection (member ranking asks for candidates only; this is the
+        # plain definition the candidate path is tested against).
         codes, weights = [], []
         for tid, qtf in terms:
             speeches, counts = self._term_speeches(tid)
@@ -192,13 +199,7 @@ class SpeechBm25:
             return np.zeros(0, dtype=np.int32), np.zeros(0)
         speeches = np.concatenate(codes)
         totals = np.concatenate(weights)
-        if len(speeches) * 8 < self.n_speeches:  # few: sort and add up runs
-            order = np.argsort(speeches, kind="stable")
-            speeches, totals = speeches[order], totals[order]
-            starts = np.flatnonzero(np.r_[True, speeches[1:] != speeches[:-1]])
-            return speeches[starts], np.add.reduceat(totals, starts)
-        summed = np.bincount(speeches, weights=totals, minlength=self.n_speeches)
-        hit = np.zeros(self.n_speeches, dtype=bool)
-        hit[speeches] = True
-        found = np.flatnonzero(hit).astype(np.int32)
-        return found, summed[found]
+        order = np.argsort(speeches, kind="stable")
+        speeches, totals = speeches[order], totals[order]
+        starts = _run_starts(speeches)
+        return speeches[starts], np.add.reduceat(totals, starts)
