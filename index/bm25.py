@@ -39,12 +39,9 @@ class Bm25Index:
     offsets: np.ndarray            # postings of term t: [offsets[t], offsets[t + 1])
     passage_ids: np.ndarray        # int32, grouped by term
     weights: np.ndarray            # float32 BM25Okapi weight of each posting, same order
-    norm: np.ndarray               # by passage_id: k1 · (1 − b + b · dl / avgdl)
+    norm: np.ndarray               # float32 by passage_id: k1 · (1 − b + b · dl / avgdl)
     size: int                      # max passage_id + 1
     positive: bool                 # every weight > 0 (idf floors at ε·mean idf, so unless that mean is ≤ 0)
-
-    def __post_init__(self):
-        self.norm32 = self.norm.astype(np.float32)
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> Bm25Index:
@@ -104,7 +101,8 @@ class Bm25Index:
             weights[lo : lo + step] = idf[term_of[lo : lo + step]] * tf * (K1 + 1) / (
                 tf + norm[passage_ids[lo : lo + step]])
         del term_of, tfs
-        return cls(terms, idf, offsets, passage_ids, weights, norm, size, bool(at == 0 or weights.min() > 0))
+        return cls(terms, idf, offsets, passage_ids, weights, norm.astype(np.float32), size,
+                   bool(at == 0 or weights.min() > 0))
 
     def term_ids(self, tokens: list[str]) -> list[tuple[int, float]]:
         """(term_id, count in the query) of the tokens the index knows."""
@@ -134,7 +132,7 @@ class Bm25Index:
         # float32 throughout (half the memory traffic of float64): still exact after rounding
         # for counts below ~1,000 (relative error of the solved count ≈ 6e-8 · (tf + norm) / norm).
         gap = np.maximum(np.float32(idf * (K1 + 1)) - w, np.float32(1e-12))
-        return pids, np.maximum(np.float32(1), np.rint(w * self.norm32[pids] / gap))
+        return pids, np.maximum(np.float32(1), np.rint(w * self.norm[pids] / gap))
 
     def scores(self, terms: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
         """(passage ids that contain a query term, their BM25 scores)."""

@@ -85,8 +85,11 @@ def _recency(d: date | None, reference: date | None, half_life: float = RECENCY_
     return 0.5 ** (years / half_life)
 
 
-def _ranked_parts(codes: np.ndarray, values: np.ndarray, n_codes: int, max_terms: int = MAX_TERMS) -> np.ndarray:
-    """Per member code: the top ``max_terms`` values summed with geometric decay (``_decayed``)."""
+def _ranked_parts(codes: np.ndarray, values: np.ndarray, n_codes: int, max_terms: int | None = None) -> np.ndarray:
+    """Per member code: the top ``max_terms`` (default ``MAX_TERMS``) values summed with geometric
+    decay (``_decayed``)."""
+    # Read at call time, not bound as a default: weight grids patch the module constant.
+    max_terms = MAX_TERMS if max_terms is None else max_terms
     if len(codes) == 0:
         return np.zeros(n_codes)
     if max_terms == 1:  # the best value each: written in ascending order, the last write wins
@@ -182,7 +185,8 @@ def rank_members(
     post_value = post_rel[keep] * _recency_of(columns["day"][post_pids], reference, POST_HALF_LIFE_YEARS)
     post_part = _ranked_parts(post_member, post_value, n_members)
 
-    candidates = np.flatnonzero(asked | (np.bincount(post_member, minlength=n_members) > 0) | (speech_part > 0))
+    # (A member with a speech part asked: the speeches are those of their kept passages.)
+    candidates = np.flatnonzero(asked | (np.bincount(post_member, minlength=n_members) > 0))
     parts_focus = np.round(focus[candidates], 4)
     parts_answers = np.round(W_ANSWERS * answer_part[candidates], 4)
     with np.errstate(divide="ignore"):

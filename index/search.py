@@ -137,7 +137,7 @@ class _State:
         self.columns = columns
         self.codes = codes
         self._masks: dict = {}
-        self._allowed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._of_mask: dict[tuple[int, str], tuple[np.ndarray, object]] = {}
         self._lock = threading.Lock()
         self._thread = threading.local()
         self._small: tuple[dict, dict, dict] | None = None
@@ -248,19 +248,24 @@ class _State:
                 self._topics = PassageTopics.load(cur)
             return self._topics
 
-    def allowed(self, filters: Filters, role_kinds: tuple[str, ...] | None) -> np.ndarray:
-        """Passage ids the mask lets through (cached with it: a million-entry scan per call otherwise)."""
-        mask = self.mask(filters, role_kinds)
+    def of_mask(self, mask: np.ndarray, name: str, compute):
+        """``compute(mask)``, kept with the (cached) mask it was computed from: each is a
+        million-entry scan that every query with the same filters would repeat."""
+        key = (id(mask), name)
         with self._lock:
-            cached = self._allowed.get(id(mask))
+            cached = self._of_mask.get(key)
             if cached is not None and cached[0] is mask:
                 return cached[1]
-        ids = np.flatnonzero(mask).astype(np.int32)
+        value = compute(mask)
         with self._lock:
-            if len(self._allowed) >= 64:
-                self._allowed.clear()
-            self._allowed[id(mask)] = (mask, ids)
-        return ids
+            if len(self._of_mask) >= 128:
+                self._of_mask.clear()
+            return self._of_mask.setdefault(key, (mask, value))[1]
+
+    def allowed(self, filters: Filters, role_kinds: tuple[str, ...] | None) -> np.ndarray:
+        """Passage ids the mask lets through."""
+        return self.of_mask(self.mask(filters, role_kinds), "allowed",
+                            lambda mask: np.flatnonzero(mask).astype(np.int32))
 
 
 class Searcher:
@@ -409,16 +414,14 @@ class Searcher:
                 len(state.codes["member_id"]), list(state.codes["member_id"]))
 
     def speech_scores(self, tokens: list[str], filters: Filters, role_kinds: tuple[str, ...] | None,
-                      passages: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """BM25 of whole speeches within the filters: (member code, day number, score) per matching
-        speech — only the speeches of the given passage ids when given."""
+                      passages: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """BM25 of the whole speeches the given passages belong to, with idf over the speeches
+        within the filters: (member code, day number, score) per matching speech."""
         state = self._state()
-        candidates = None
-        if passages is not None:
-            candidates = state.speeches.speech_of[passages]
-            candidates = candidates[candidates >= 0]
-        codes, scores = state.speeches.scores(state.bm25.term_ids(tokens), state.mask(filters, role_kinds),
-                                              candidates)
+        candidates = state.speeches.speech_of[passages]
+        selection = state.of_mask(state.mask(filters, role_kinds), "speeches", state.speeches.selection)
+        codes, scores = state.speeches.scores(state.bm25.term_ids(tokens), selection,
+                                              candidates[candidates >= 0])
         member, day = state.speech_columns
         return member[codes], day[codes], scores
 

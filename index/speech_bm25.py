@@ -30,7 +30,6 @@ from index.bm25 import K1, Bm25Index
 # ε × the vocabulary's mean idf; that mean is unknown for an ad-hoc selection, so a
 # small constant stands in (0.05–0.2 measured the same).
 IDF_FLOOR = 0.1
-MAX_SELECTIONS = 64
 MAX_DFS_PER_SELECTION = 100_000
 
 
@@ -39,11 +38,11 @@ def _run_starts(codes: np.ndarray) -> np.ndarray:
     return np.concatenate(([0], np.flatnonzero(codes[1:] != codes[:-1]) + 1))
 
 
-class _Selection:
-    """What the speeches within one passage mask share across queries."""
+class Selection:
+    """The speeches a query may return, and their document frequencies as queries count them;
+    kept with the passage mask it comes from (``index.search._State.of_mask``)."""
 
-    def __init__(self, mask: np.ndarray, chosen: np.ndarray):
-        self.mask = mask
+    def __init__(self, chosen: np.ndarray):
         self.chosen = chosen                      # boolean by speech code
         self.n = int(np.count_nonzero(chosen))
         self.dfs: dict[int, int] = {}             # term id → speeches of the selection that contain it
@@ -65,7 +64,6 @@ class SpeechBm25:
         if len(codes):
             self.first[codes[::-1]] = pids[::-1]  # the last write per speech is its first passage
             self.end[codes] = pids + 1
-        self._selections: dict[int, _Selection] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -85,21 +83,12 @@ class SpeechBm25:
         first passage: for what all its passages share (speaker, member, date)."""
         return column[self.first] if self.n_speeches else column[:0]
 
-    def _selection(self, mask: np.ndarray) -> _Selection:
-        """The speeches within a passage mask; cached per mask object (the searcher caches masks
-        per filter). A speech's passages share speaker, role, date and assembly, so the mask keeps
-        or drops whole speeches."""
-        with self._lock:
-            cached = self._selections.get(id(mask))
-            if cached is not None and cached.mask is mask:
-                return cached
+    def selection(self, mask: np.ndarray) -> Selection:
+        """The speeches within a passage mask. A speech's passages share speaker, role, date and
+        assembly, so the mask keeps or drops whole speeches."""
         chosen = np.zeros(self.n_speeches, dtype=bool)
         chosen[self.speech_of[mask & (self.speech_of >= 0)]] = True
-        selection = _Selection(mask, chosen)
-        with self._lock:
-            if len(self._selections) >= MAX_SELECTIONS:
-                self._selections.clear()
-            return self._selections.setdefault(id(mask), selection)
+        return Selection(chosen)
 
     def _term_speeches(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
         """(speech codes in ascending order, summed counts) of every speech that contains the term."""
@@ -113,7 +102,7 @@ class SpeechBm25:
         starts = _run_starts(speeches)
         return speeches[starts], np.add.reduceat(tf, starts)
 
-    def _df(self, tid: int, selection: _Selection) -> int:
+    def _df(self, tid: int, selection: Selection) -> int:
         """Speeches of the selection that contain the term, counted once per selection."""
         df = selection.dfs.get(tid)
         if df is not None:
@@ -132,18 +121,14 @@ class SpeechBm25:
             selection.dfs[tid] = df
         return df
 
-    def _idf(self, df: int, selection: _Selection) -> float:
+    def _idf(self, df: int, selection: Selection) -> float:
         idf = float(np.log((selection.n - df + 0.5) / (df + 0.5)))
         return idf if idf >= 0 else IDF_FLOOR
 
-    def scores(self, terms: list[tuple[int, float]], mask: np.ndarray,
-               candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(speech codes, BM25 scores) of the speeches that contain a query term and whose
-        passages the boolean ``mask`` (by passage id) lets through; only among ``candidates``
-        (speech codes) when given — idf still counts the whole selection."""
-        selection = self._selection(mask)
-        if candidates is None:
-            return self._all_scores(terms, selection)
+    def scores(self, terms: list[tuple[int, float]], selection: Selection,
+               candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(speech codes, BM25 scores) of the ``candidates`` (speech codes) that are in the
+        selection and contain a query term; idf counts the whole selection."""
         candidates = np.unique(candidates)
         candidates = candidates[selection.chosen[candidates]]
         totals = np.zeros(len(candidates))
@@ -180,26 +165,3 @@ class SpeechBm25:
         positions = np.arange(int(sizes.sum())) + np.repeat(starts - bounds, sizes)
         _, tf = self.bm25.term_frequencies(tid, positions)
         return np.add.reduceat(tf, bounds), found
-
-    def _all_scores(self, terms: list[tuple[int, float]], selection: _Selection) -> tuple[np.ndarray, np.ndarray]:
-        # Every speech of the selection (member ranking asks for candidates only; this is the
-        # plain definition the candidate path is tested against).
-        codes, weights = [], []
-        for tid, qtf in terms:
-            speeches, counts = self._term_speeches(tid)
-            keep = selection.chosen[speeches]
-            speeches, counts = speeches[keep], counts[keep]
-            if not len(speeches):
-                continue
-            selection.dfs.setdefault(tid, len(speeches))
-            idf = self._idf(len(speeches), selection)
-            codes.append(speeches)
-            weights.append(qtf * idf * counts * (K1 + 1) / (counts + K1))
-        if not codes:
-            return np.zeros(0, dtype=np.int32), np.zeros(0)
-        speeches = np.concatenate(codes)
-        totals = np.concatenate(weights)
-        order = np.argsort(speeches, kind="stable")
-        speeches, totals = speeches[order], totals[order]
-        starts = _run_starts(speeches)
-        return speeches[starts], np.add.reduceat(totals, starts)

@@ -8,7 +8,7 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from index.search import Filters
-from index.speech_bm25 import IDF_FLOOR
+from index.speech_bm25 import IDF_FLOOR, SpeechBm25
 from nlp.tokenizer import tokenize
 
 
@@ -58,7 +58,7 @@ def test_speech_scores_equal_rank_bm25_over_the_selections_speeches(searcher, pa
     expected = dict(zip(speech_ids, reference.get_scores(query_tokens), strict=True))
 
     state = searcher._state()
-    codes, scores = state.speeches.scores(state.bm25.term_ids(query_tokens), state.mask(Filters(), ("member",)))
+    codes, scores = _score(state.speeches, state.bm25.term_ids(query_tokens), state.mask(Filters(), ("member",)))
     code_of = {r[1]: int(state.speeches.speech_of[r[0]]) for r in selected}
     ours = dict(zip(codes.tolist(), scores.tolist(), strict=True))
     assert sum(v > 0 for v in expected.values()) >= 3
@@ -81,43 +81,45 @@ def test_members_get_a_speech_part_from_their_own_speeches(searcher):
 
 def test_speeches_whose_passages_are_not_consecutive_score_the_same(searcher):
     """Incremental builds could interleave passage ids; the scorer then sorts by speech first."""
-    from index.speech_bm25 import SpeechBm25
-
     state = searcher._state()
     real = state.speeches
     assert real._contiguous  # a full build numbers each speech's passages consecutively
     # The same grouping under shuffled codes, taken through the general path.
     shuffled = np.random.default_rng(0).permutation(real.n_speeches)
-    codes = np.where(real.speech_of >= 0, shuffled[real.speech_of], -1)
-    general = SpeechBm25(real.bm25, codes.astype(np.int32))
+    general = SpeechBm25(real.bm25, np.where(real.speech_of >= 0, shuffled[real.speech_of], -1).astype(np.int32))
     assert not general._contiguous
     mask = state.mask(Filters(), ("member",))
     terms = state.bm25.term_ids(tokenize("待機児童の解消と保育所の整備"))
-    ours_codes, ours = real.scores(terms, mask)
-    their_codes, theirs = general.scores(terms, mask)
+    ours_codes, ours = _score(real, terms, mask)
     assert len(ours) > 10
     back = dict(zip(shuffled[ours_codes].tolist(), ours.tolist(), strict=True))
+    their_codes, theirs = _score(general, terms, mask)
     assert dict(zip(their_codes.tolist(), theirs.tolist(), strict=True)) == pytest.approx(back)
+    some = shuffled[ours_codes[::2]]
+    their_codes, theirs = _score(general, terms, mask, some)
+    assert dict(zip(their_codes.tolist(), theirs.tolist(), strict=True)) == pytest.approx(
+        {c: back[c] for c in some.tolist()})
 
 
 def test_scoring_only_candidate_speeches_gives_their_full_scores(searcher):
     state = searcher._state()
     mask = state.mask(Filters(), ("member",))
     terms = state.bm25.term_ids(tokenize("受動喫煙防止条例の制定と飲食店への支援"))
-    all_codes, all_scores = state.speeches.scores(terms, mask)
+    all_codes, all_scores = _score(state.speeches, terms, mask)
     full = dict(zip(all_codes.tolist(), all_scores.tolist(), strict=True))
     assert len(full) > 20
-    # Half of the matching speeches, one speech that matches nothing, one outside the selection.
+    # Half of the matching speeches, one speech that matches nothing, one outside the selection:
+    # idf still counts the whole selection, so each keeps exactly its score.
     outside = int(state.speeches.speech_of[np.flatnonzero(~mask & (state.speeches.speech_of >= 0))[0]])
     unmatched = next(c for c in range(state.speeches.n_speeches) if c not in full and c != outside)
     wanted = np.unique(np.r_[all_codes[::2], unmatched, outside]).astype(np.int32)
-    codes, scores = state.speeches.scores(terms, mask, wanted)
+    codes, scores = _score(state.speeches, terms, mask, wanted)
     assert dict(zip(codes.tolist(), scores.tolist(), strict=True)) == pytest.approx(
         {c: full[c] for c in all_codes[::2].tolist()})
-    # The same through the general path (passages of a speech not consecutive).
-    shuffled = np.random.default_rng(1).permutation(state.speeches.n_speeches)
-    general = type(state.speeches)(state.bm25, np.where(state.speeches.speech_of >= 0,
-                                   shuffled[state.speeches.speech_of], -1).astype(np.int32))
-    g_codes, g_scores = general.scores(terms, mask, shuffled[wanted])
-    assert dict(zip(g_codes.tolist(), g_scores.tolist(), strict=True)) == pytest.approx(
-        {int(shuffled[c]): full[c] for c in all_codes[::2].tolist()})
+
+
+def _score(scorer: SpeechBm25, terms, mask, candidates=None):
+    """Scores of the given speeches (all by default) within a passage mask."""
+    if candidates is None:
+        candidates = np.arange(scorer.n_speeches, dtype=np.int32)
+    return scorer.scores(terms, scorer.selection(mask), candidates)
