@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -226,6 +226,11 @@ def eval_members(
     db: DbPath = None,
     k: int = 10,
     date_filter: Annotated[bool, typer.Option(help="Restrict each query to its session date")] = True,
+    reference: Annotated[bool, typer.Option(
+        help="Also measure the naive reference (SudachiPy + rank-bm25 over whole speeches, member = best "
+             "speech) and the best score the labels allow, under the same protocol")] = False,
+    reference_since: Annotated[datetime | None, typer.Option(
+        formats=["%Y-%m-%d"], help="Reference corpus: only speeches from this date on")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """nDCG@k of member ranking on labelled queries."""
@@ -234,8 +239,15 @@ def eval_members(
 
     if not queries.exists():
         raise _fail(f"{queries}: no such query file")
+    db_path = db or get_settings().db_path
     try:
-        result = evaluate_members(Searcher(db or get_settings().db_path), load_queries(queries), k=k, use_date=date_filter)
+        labelled = load_queries(queries)
+        result = evaluate_members(Searcher(db_path), labelled, k=k, use_date=date_filter)
+        if reference:
+            from index.member_reference import member_references
+
+            result.update(member_references(db_path, labelled, k=k, use_date=date_filter,
+                                            since=reference_since.date() if reference_since else None))
     except (ValueError, IndexNotFound) as exc:
         raise _fail(str(exc)) from exc
     if as_json:

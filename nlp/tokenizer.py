@@ -71,7 +71,8 @@ class Tokenizer:
         return [u.normalized_form() for m in self._tokenizer().tokenize(text) for u in (m.split(SplitMode.A) or [m])]
 
     @staticmethod
-    def _chunks(text: str) -> Iterable[str]:
+    def chunks(text: str) -> Iterable[str]:
+        """Pieces of ``text`` under SudachiPy's input limit, cut at sentence ends."""
         if len(text.encode("utf-8")) <= MAX_CHUNK_BYTES:
             yield text
             return
@@ -89,7 +90,7 @@ class Tokenizer:
 
     def tokens(self, text: str) -> list[str]:
         out: list[str] = []
-        for chunk in self._chunks(text):
+        for chunk in self.chunks(text):
             self._tokens_of_chunk(chunk, out)
         return out
 
