@@ -358,11 +358,15 @@ def mention_spans(text: str) -> tuple[list[str], list[str]]:
 
 
 def _comma_list_items(segments: list[str]) -> list[str]:
-    masked = [_as_nouns(seg) for seg in segments]
+    # Masking keeps lengths, so a segment longer than an item can never be one: most segments of
+    # a sentence are, and skipping their regex work is most of this function's time in a build.
     pure = [
-        bool(_PURE_NOUN.fullmatch(m)) and seg not in _NOT_ITEMS
-        for seg, m in zip(segments, masked, strict=True)
+        len(seg) <= _MAX_ITEM_CHARS and bool(_PURE_NOUN.fullmatch(_as_nouns(seg))) and seg not in _NOT_ITEMS
+        for seg in segments
     ]
+    if sum(pure) == 0:
+        return []
+    masked = [_as_nouns(seg) for seg in segments]
     out: list[str] = []
     i = 0
     while i < len(segments):
@@ -398,6 +402,9 @@ class _Seed:
             return 0
         if len(self.key) == 1:
             return len(first)
+        for word in self.key[1:]:
+            if word not in positions:  # most sequence seeds stop here: a word is missing
+                return 0
         hits = 0
         for start in first:
             pos = start
@@ -433,8 +440,11 @@ class _Matcher:
     def hits_of(self, seed_ids: list[int], tokens: list[str], positions: dict[str, list[int]]) -> dict[int, int]:
         """``hits`` for seeds already known to start with a token of the passage."""
         found: dict[int, int] = {}
+        seeds = self.seeds
         for i in seed_ids:
-            c = self.seeds[i].count(tokens, positions)
+            seed = seeds[i]
+            # A one-token seed's count is its number of positions (the caller found it there).
+            c = len(positions[seed.key[0]]) if len(seed.key) == 1 else seed.count(tokens, positions)
             if c:
                 found[i] = c
         if not found:
@@ -452,9 +462,7 @@ class _Matcher:
         return {i: c for i, c in found.items() if c > 0}
 
     def vocab_hits(self, positions: dict[str, list[int]]) -> int:
-        if len(positions) < len(self.vocab):
-            return sum(len(p) for t, p in positions.items() if t in self.vocab)
-        return sum(len(positions[t]) for t in self.vocab if t in positions)
+        return sum(len(positions[t]) for t in positions.keys() & self.vocab)
 
 
 @dataclass(frozen=True)
@@ -469,13 +477,14 @@ class Evidence:
     score: float
 
 
-def _evidence(
+def _strength(
     matcher: _Matcher,
     hits: dict[int, int],
     positions: dict[str, list[int]],
     n_tokens: int,
     weak: list[tuple[list[str], dict[str, list[int]]]],
-) -> Evidence:
+) -> tuple[dict[int, float], int, float, float, float]:
+    """(effective hits per seed, distinct seeds engaged, share, density, z) of one topic."""
     n = max(n_tokens, 1)
     counts = {i: float(c) for i, c in hits.items()}
     left = dict(hits)  # hits said in the passage's own sentences
@@ -489,11 +498,23 @@ def _evidence(
             if named:
                 counts[i] -= named * (1.0 - weight)
                 left[i] -= named
-    h = sum(c * matcher.seeds[i].weight for i, c in counts.items())
+    seeds = matcher.seeds
+    h = sum(c * seeds[i].weight for i, c in counts.items())
     engaged = sum(1 for c in left.values() if c > 0)
     share = vocab / n * (1.0 if engaged else ENUM_WEIGHT)  # only named: its context words count less too
     density = h / max(1.0, n / DENSITY_TOKENS)
     z = W_HITS * h + W_DIVERSITY * max(0, engaged - 1) + W_DENSITY * density + W_SHARE * share
+    return counts, engaged, share, density, z
+
+
+def _evidence(
+    matcher: _Matcher,
+    hits: dict[int, int],
+    positions: dict[str, list[int]],
+    n_tokens: int,
+    weak: list[tuple[list[str], dict[str, list[int]]]],
+) -> Evidence:
+    counts, engaged, share, density, z = _strength(matcher, hits, positions, n_tokens, weak)
     seeds = {matcher.seeds[i].text: round(c * matcher.seeds[i].weight, 3) for i, c in counts.items()}
     return Evidence(seeds, engaged, round(share, 4), round(density, 4), round(z, 4), 1.0 - math.exp(-z))
 
@@ -648,7 +669,8 @@ class TopicTagger:
                 continue
             if weak is None:  # parse lists and headings once per passage, only when some topic is hit
                 weak = [self._mentions(spans) for spans in mention_spans(text)]
-            scores[topic_id] = _evidence(matcher, hits, positions, len(tokens), weak).score
+            # Only the score: the per-seed detail of explain() would cost a build a fifth of tagging.
+            scores[topic_id] = 1.0 - math.exp(-_strength(matcher, hits, positions, len(tokens), weak)[4])
         return _finish_from_leaves(scores, self._parent_of)
 
     def explain(self, text: str, topic_id: str) -> Evidence:
@@ -709,10 +731,14 @@ class TopicTagger:
 
 
 def _positions(tokens: list[str]) -> dict[str, list[int]]:
-    positions: dict[str, list[int]] = defaultdict(list)
+    positions: dict[str, list[int]] = {}
     for i, token in enumerate(tokens):
-        positions[token].append(i)
-    return dict(positions)
+        at = positions.get(token)
+        if at is None:
+            positions[token] = [i]
+        else:
+            at.append(i)
+    return positions
 
 
 def _finish(scores: dict[str, float], children: dict[str, list[str]]) -> dict[str, float]:
