@@ -42,10 +42,13 @@ MIN_RELATIVE = 0.08  # passages under 8 % of the best one are noise, not engagem
 W_ANSWERS = 0.35
 W_BREADTH = 0.15
 RECENCY_HALF_LIFE_YEARS = 4.0
-# Members are ranked on words first; embeddings re-rank lightly. On the dev member
-# queries 0.1 is neutral (topic 0.907→0.909, summary 0.906→0.905) and more costs
-# (0.3: summary 0.897). See README "品質".
-MEMBER_DENSE_WEIGHT = 0.1
+# Embedding re-rank of the member's passages. Before the `speech` part, 0.1 was neutral on the
+# dev member queries (topic 0.907→0.909, summary 0.906→0.905). With it, every weight above 0
+# costs a little (date-filtered topic 0.9129 at 0 vs 0.9088 at 0.05-0.2; whole index summary
+# 0.8663 / 0.8656 / 0.8622 / 0.8590 at 0 / 0.05 / 0.1 / 0.2), and 0 skips two similarity
+# passes per search (1M statements: member search mean 51-55 → 36-44 ms). Statement search
+# keeps its embedding weight (Searcher.dense_weight). See README "品質".
+MEMBER_DENSE_WEIGHT = 0.0
 W_POSTS = 0.25
 # The member's best whole speech (index.speech_bm25), relative to the best speech of the
 # selection. Dev member nDCG@10 (topic / summary), date-filtered: 0.909 / 0.906 without it,
