@@ -427,32 +427,6 @@ class Searcher:
     def last_date(self) -> date | None:
         return self._state().last_date
 
-    @functools.cached_property
-    def _values(self) -> dict[str, list[str]]:
-        """Each coded column's values by code."""
-        out = {}
-        for name in ("role_kind", "member_id", "meeting_id", "assembly_code"):
-            values = [""] * len(self.codes[name])
-            for value, code in self.codes[name].items():
-                values[code] = value
-            out[name] = values
-        return out
-
-    def passage_fields(self, pid: int) -> tuple:
-        """(role kind, member id, meeting id, date, assembly code, answered passage id) from memory,
-        as the passages table has them (None where it has NULL)."""
-        values, columns = self._values, self.columns
-
-        def value(name: str) -> str | None:
-            code = int(columns[name][pid])
-            return values[name][code] if code >= 0 else None
-
-        day = int(columns["day"][pid])
-        answers = int(columns["answers"][pid])
-        return (value("role_kind"), value("member_id"), value("meeting_id"),
-                _EPOCH + timedelta(days=day) if day != self._NO_DATE else None,
-                value("assembly_code"), answers if answers >= 0 else None)
-
     def small_tables(self, cur: duckdb.DuckDBPyConnection) -> tuple[dict, dict, dict]:
         """Meetings, assemblies and members of this index file, held in memory (see ``_State``)."""
         return self._state().small_tables(cur)
@@ -618,11 +592,9 @@ class Searcher:
             return []
         # Separate lookups: passages by their id index, then the small tables. One query joining
         # them makes DuckDB scan passages instead of using the index (17 ms vs 2 ms at 200k passages).
-        # "= ANY(list)" rather than "IN (SELECT unnest(list))": 3.3 vs 5.5 ms for 15 random passages
-        # of a million (the semi-join reads more of each row group).
         # Only the columns memory does not hold: each column read decompresses a block per passage
         # (a million passages, 15 hits: 4.1 ms for these six, 7.7 ms for all twelve). The ids are
-        # ints from numpy, inlined: "IN (1, 2, …)" took 7.7 ms where "= ANY($keys)" took 9.7.
+        # ints, inlined: "IN (1, 2, …)" 7.7 ms, "= ANY($keys)" 9.7, "IN (SELECT unnest(…))" slower still.
         state = self._state()
         wanted = np.asarray([pid for pid, _ in scored], dtype=np.int64)
         answers_of = state.columns["answers"][wanted]
