@@ -475,6 +475,8 @@ class Searcher:
         if not terms:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         state = self._state()
+        if not len(state.allowed(filters, role_kinds)):  # e.g. posts in an index without any: skip the gather
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
         ids, scores = state.scores([(int(t), float(w)) for t, w in terms])
         keep = state.mask(filters, role_kinds)[ids]
         return _top_arrays(ids[keep], scores[keep], limit)
