@@ -24,6 +24,11 @@ import numpy as np
 K1 = 1.5
 B = 0.75
 EPSILON = 0.25
+# Scoring only a selection's passages (a binary search per passage and term) against scoring every
+# posting of the query's terms: on the 1M synthetic index ~30 ns a search vs ~27 ns a posting
+# (one assembly: 0.22 vs 5.9 ms a query). Counting a search as two postings keeps the full pass
+# where the two are close.
+WITHIN_COST = 2
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str):
@@ -133,6 +138,29 @@ class Bm25Index:
         # for counts below ~1,000 (relative error of the solved count ≈ 6e-8 · (tf + norm) / norm).
         gap = np.maximum(np.float32(idf * (K1 + 1)) - w, np.float32(1e-12))
         return pids, np.maximum(np.float32(1), np.rint(w * self.norm[pids] / gap))
+
+    def within_is_cheaper(self, terms: list[tuple[int, float]], n_allowed: int) -> bool:
+        """Whether ``scores_within`` a selection of ``n_allowed`` passages beats scoring every hit:
+        a binary search per selected passage and term against a pass over every posting."""
+        postings = sum(int(self.offsets[t + 1] - self.offsets[t]) for t, _ in terms)
+        return n_allowed * len(terms) * WITHIN_COST < postings
+
+    def scores_within(self, terms: list[tuple[int, float]], allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``scores`` restricted to ``allowed`` (sorted passage ids): the same ids and the same sums,
+        added term by term in the same order, found by binary search in each term's run."""
+        totals = np.zeros(len(allowed))
+        hit = np.zeros(len(allowed), dtype=bool)
+        for tid, qtf in terms:
+            lo, hi = self.offsets[tid], self.offsets[tid + 1]
+            if hi <= lo:
+                continue
+            run = self.passage_ids[lo:hi]
+            at = np.minimum(np.searchsorted(run, allowed), hi - lo - 1)
+            found = run[at] == allowed
+            w = self.weights[lo:hi][at[found]]
+            totals[found] += w * np.float32(qtf) if qtf != 1.0 else w
+            hit |= found
+        return allowed[hit], totals[hit]
 
     def scores(self, terms: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
         """(passage ids that contain a query term, their BM25 scores)."""

@@ -475,9 +475,15 @@ class Searcher:
         if not terms:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         state = self._state()
-        if not len(state.allowed(filters, role_kinds)):  # e.g. posts in an index without any: skip the gather
+        allowed = state.allowed(filters, role_kinds)
+        if not len(allowed):  # e.g. posts in an index without any: skip the gather
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        ids, scores = state.scores([(int(t), float(w)) for t, w in terms])
+        terms = [(int(t), float(w)) for t, w in terms]
+        # One assembly, or a few days, of a national index: look its passages up in the postings
+        # instead of scoring every passage that shares a word with the query.
+        if state.bm25.within_is_cheaper(terms, len(allowed)):
+            return _top_arrays(*state.bm25.scores_within(terms, allowed), limit)
+        ids, scores = state.scores(terms)
         keep = state.mask(filters, role_kinds)[ids]
         return _top_arrays(ids[keep], scores[keep], limit)
 

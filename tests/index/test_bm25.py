@@ -1,5 +1,7 @@
 """Our in-DuckDB BM25 must give exactly rank_bm25.BM25Okapi's scores on the same tokens."""
 
+from datetime import date
+
 import duckdb
 import pytest
 from rank_bm25 import BM25Okapi
@@ -26,3 +28,31 @@ def test_scores_equal_rank_bm25(demo_db, searcher, query):
     assert matched, "the query must match something in the sample"
     for pid, _ in rows:
         assert ours.get(pid, 0.0) == pytest.approx(reference[pid], rel=1e-6, abs=1e-9)  # float32 weights
+
+
+@pytest.mark.parametrize("query", ["待機児童", "学童クラブの利用者枠を増やし質の拡充を。", "受動喫煙 受動喫煙 防止条例"])
+def test_a_small_selection_scores_exactly_like_the_full_pass(searcher, query, monkeypatch):
+    """One day's passages looked up in the postings give the full pass's ids, sums and order."""
+    import index.bm25 as bm25
+
+    state = searcher._state()
+    terms = state.bm25.term_ids(tokenize(query))
+    day = Filters(since=date(2020, 2, 26), until=date(2020, 2, 26))
+    allowed = state.allowed(day, ("member",))
+    assert 0 < len(allowed) < 1000
+    within_ids, within_scores = state.bm25.scores_within(terms, allowed)
+    ids, scores = state.bm25.scores(terms)
+    keep = state.mask(day, ("member",))[ids]
+    assert len(within_ids) > 0
+    assert within_ids.tolist() == ids[keep].tolist()
+    assert within_scores.tolist() == scores[keep].tolist()  # same additions in the same order
+
+    # Search takes whichever path is cheaper (here, a small index: the full pass); force each.
+    cur = searcher.cursor()
+    ranked = {}
+    for cost in (0, 10**9):
+        monkeypatch.setattr(bm25, "WITHIN_COST", cost)
+        assert state.bm25.within_is_cheaper(terms, len(allowed)) == (cost == 0)
+        ranked[cost] = searcher.score_passages(cur, tokenize(query), day, ("member",), limit=50)
+    cur.close()
+    assert ranked[0] and ranked[0] == ranked[10**9]
