@@ -364,9 +364,8 @@ def _comma_list_items(segments: list[str]) -> list[str]:
         len(seg) <= _MAX_ITEM_CHARS and bool(_PURE_NOUN.fullmatch(_as_nouns(seg))) and seg not in _NOT_ITEMS
         for seg in segments
     ]
-    if sum(pure) == 0:
+    if not any(pure):
         return []
-    masked = [_as_nouns(seg) for seg in segments]
     out: list[str] = []
     i = 0
     while i < len(segments):
@@ -377,9 +376,9 @@ def _comma_list_items(segments: list[str]) -> list[str]:
         while j + 1 < len(segments) and pure[j + 1]:
             j += 1
         members = segments[i : j + 1]
-        if i > 0 and (m := _TRAILING_NOUN.search(masked[i - 1])):
+        if i > 0 and (m := _TRAILING_NOUN.search(_as_nouns(segments[i - 1]))):
             members = [segments[i - 1][m.start() :], *members]
-        if j + 1 < len(segments) and (m := _LEADING_NOUN.match(masked[j + 1])):
+        if j + 1 < len(segments) and (m := _LEADING_NOUN.match(_as_nouns(segments[j + 1]))):
             members = [*members, segments[j + 1][: m.end()]]
         if len(members) >= 3:
             out.extend(members)

@@ -275,3 +275,24 @@ def test_combine_blends_and_keeps_parent_max(taxonomy):
     assert out["childcare"] == pytest.approx(0.5)
     with pytest.raises(ValueError):
         combine(lexical, dense, 1.5)
+
+
+def test_build_scores_are_the_explained_scores(tagger):
+    """score_tokens (the build's fast path, no per-seed detail) gives each specific topic exactly
+    the score explain() breaks down, on real minutes."""
+    import json
+    from pathlib import Path
+
+    from nlp.passages import split_passages
+
+    meetings = json.loads((Path(__file__).resolve().parents[2] / "data/demo/tokyo-2020/proceedings-2020.json")
+                          .read_text(encoding="utf-8"))
+    # The first day's speeches: 代表質問 covering many subjects, with lists and subject headings.
+    texts = [p.text for speech in meetings[1]["Proceeding"] for p in split_passages(speech["Utterance"])][:400]
+    checked = 0
+    for text in texts:
+        for topic_id, score in tagger.score_tokens(tokenize(text), text).items():
+            if tagger.taxonomy.get(topic_id).parent is not None:  # a parent takes max(children, own)
+                assert score == round(tagger.explain(text, topic_id).score, 4), (topic_id, text[:40])
+                checked += 1
+    assert checked >= 100, checked
