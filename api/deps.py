@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, HTTPException, Query, Request
 
 from api.settings import Settings, get_settings
@@ -15,12 +17,28 @@ from index.search import Filters, Searcher
 
 # Dependencies that only read the request are ``async def``: FastAPI runs a plain ``def``
 # dependency in the thread pool, and those hops (nine per search) cost ~3 ms of a request.
+async def in_thread(fn, /, *args, **kwargs):
+    """Blocking work (index reads, scoring) in the request thread pool, from an ``async def`` endpoint.
+
+    The search endpoints are ``async`` and call this: FastAPI validates a plain ``def`` endpoint's
+    response in a second thread-pool hop, which cost ~1 ms a request on this machine.
+    """
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+
+
 async def get_searcher(request: Request) -> Searcher:
     return request.app.state.searcher
 
 
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def current_settings() -> Settings:
+    """``get_settings`` as a dependency without the thread-pool hop (tests override this one)."""
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 
 def clean_text(value: str, name: str, max_chars: int) -> str:

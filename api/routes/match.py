@@ -4,7 +4,7 @@ import re
 
 from fastapi import APIRouter, HTTPException
 
-from api.deps import SearcherDep, SettingsDep, clean_text
+from api.deps import SearcherDep, SettingsDep, clean_text, in_thread
 from api.schemas import MatchHit, MatchRequest, MatchResult, MemberHit, TopicRef
 from index.match import match_members
 from index.search import Filters
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1", tags=["match"])
 
 
 @router.post("/match", response_model=MatchResult, summary="解決策に合う議員を探す")
-def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep) -> MatchResult:
+async def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep) -> MatchResult:
     """会社の解決策や課題の説明文から、その課題に取り組んでいる議員を、一致した政策トピック・根拠段落・推薦理由つきで返します。"""
     description = clean_text(body.description, "description", 2000)
     for code in body.assemblies or []:
@@ -22,7 +22,7 @@ def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep) -> M
     if body.since and body.until and body.since > body.until:
         raise HTTPException(422, f"since ({body.since}) is after until ({body.until})")
     filters = Filters(assembly=body.assemblies or None, since=body.since, until=body.until)
-    result = match_members(searcher, description, filters, limit=body.limit, offset=body.offset)
+    result = await in_thread(match_members, searcher, description, filters, limit=body.limit, offset=body.offset)
     return MatchResult(
         description=description,
         topics=[TopicRef(**t.__dict__) for t in result.topics],

@@ -4,7 +4,7 @@ import json
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import FiltersDep, QueryDep, SearcherDep, clean_text
+from api.deps import FiltersDep, QueryDep, SearcherDep, clean_text, in_thread
 from api.pagination import Page20Dep, PageDep
 from api.schemas import Member, MemberHit, MemberSearch, MemberStatements, Statement
 
@@ -12,12 +12,13 @@ router = APIRouter(prefix="/v1/members", tags=["members"])
 
 
 @router.get("/search", response_model=MemberSearch, summary="課題に取り組む議員を探す")
-def search_members(
+async def search_members(
     q: QueryDep, searcher: SearcherDep, filters: FiltersDep, page: PageDep,
     evidence: int = Query(3, ge=0, le=10, description="議員ごとの根拠段落の数"),
 ) -> MemberSearch:
     """その課題について質問を重ねている議員を、スコアの内訳と根拠となる発言 (会議名・日付・出典URL) 付きで返します。"""
-    hits = searcher.search_members(q, limit=page.limit, offset=page.offset, filters=filters, evidence=evidence)
+    hits = await in_thread(searcher.search_members, q, limit=page.limit, offset=page.offset, filters=filters,
+                           evidence=evidence)
     return MemberSearch(query=q, count=len(hits), offset=page.offset, next_cursor=page.next_cursor(len(hits)),
                         data=[MemberHit.of(h) for h in hits])
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import FiltersDep, QueryDep, SearcherDep
+from api.deps import FiltersDep, QueryDep, SearcherDep, in_thread
 from api.pagination import PageDep
 from api.schemas import Statement, StatementSearch
 
@@ -10,10 +10,10 @@ router = APIRouter(prefix="/v1/statements", tags=["statements"])
 
 
 @router.get("/search", response_model=StatementSearch, summary="発言を探す")
-def search_statements(
+async def search_statements(
     q: QueryDep, searcher: SearcherDep, filters: FiltersDep, page: PageDep,
 ) -> StatementSearch:
     """議員の質問と執行部の答弁の段落を、語の一致 (BM25) と意味の近さ (埋め込み) を合わせて検索します。"""
-    hits = searcher.search_statements(q, limit=page.limit, offset=page.offset, filters=filters)
+    hits = await in_thread(searcher.search_statements, q, limit=page.limit, offset=page.offset, filters=filters)
     return StatementSearch(query=q, count=len(hits), offset=page.offset, next_cursor=page.next_cursor(len(hits)),
                            data=[Statement.of(h) for h in hits])

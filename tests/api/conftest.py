@@ -6,8 +6,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from api.deps import current_settings
 from api.main import create_app
-from api.settings import Settings, get_settings
+from api.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +54,7 @@ def make_client(demo_db, state_path):
         def make(**overrides) -> TestClient:
             settings = Settings(state_path=state_path, **overrides)
             app = create_app(demo_db)
-            app.dependency_overrides[get_settings] = lambda: settings
+            app.dependency_overrides[current_settings] = lambda: settings
             return stack.enter_context(TestClient(app))
 
         yield make

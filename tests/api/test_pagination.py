@@ -10,9 +10,10 @@ import pytest
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
+from api.deps import current_settings
 from api.main import create_app
 from api.pagination import decode_cursor, encode_cursor
-from api.settings import Settings, get_settings
+from api.settings import Settings
 
 
 def test_cursor_round_trip_and_is_url_safe():
@@ -105,7 +106,7 @@ def test_last_page_has_no_next_cursor(client):
 def test_saved_search_list_pages(demo_db, tmp_path):
     settings = Settings(state_path=tmp_path / "state.sqlite3")
     app = create_app(demo_db)
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.dependency_overrides[current_settings] = lambda: settings
     with contextlib.ExitStack() as stack:
         c = stack.enter_context(TestClient(app))
         made = [c.post("/v1/saved-searches", json={"query": f"防災{i}", "callback_url": "https://example.com/h"}

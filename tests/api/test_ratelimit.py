@@ -7,9 +7,10 @@ import contextlib
 import pytest
 from fastapi.testclient import TestClient
 
+from api.deps import current_settings
 from api.main import create_app
 from api.ratelimit import RateLimiter
-from api.settings import Settings, get_settings
+from api.settings import Settings
 from api.state import StateDB
 
 
@@ -49,7 +50,7 @@ def make_client(demo_db, tmp_path):
         def make(client=("203.0.113.7", 50000), **overrides) -> TestClient:
             settings = Settings(state_path=tmp_path / "state.sqlite3", **overrides)
             app = create_app(demo_db)
-            app.dependency_overrides[get_settings] = lambda: settings
+            app.dependency_overrides[current_settings] = lambda: settings
             return stack.enter_context(TestClient(app, client=client))
 
         yield make
