@@ -209,6 +209,7 @@ def serve(db: DbPath = None, host: Annotated[str | None, typer.Option()] = None,
     if not path.exists():
         raise _fail(f"{path}: no index; run `gikai build` first")
     os.environ["GIKAI_DB_PATH"] = str(path)
+    os.environ.setdefault("GIKAI_GC_FREEZE", "true")  # a long-lived server: see Settings.gc_freeze
     get_settings.cache_clear()
     host, port = host or settings.host, port or settings.port
     if workers > 1 and hasattr(os, "fork"):

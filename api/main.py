@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -42,6 +43,9 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
             pass
         if settings.warm_on_start:
             await anyio.to_thread.run_sync(searcher.warm)
+            if settings.gc_freeze:
+                gc.collect()
+                gc.freeze()
         yield
         searcher.close()
 

@@ -18,6 +18,7 @@ themselves, so the memory stays shared across rebuilds.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -76,6 +77,10 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
     searcher.warm()
     # Children must not share the parent's DuckDB connection; each opens its own.
     searcher.close()
+    # What the children inherit stays out of the cyclic GC: no collection pauses over the index,
+    # and no copy-on-write of the shared pages by the collector touching them.
+    gc.collect()
+    gc.freeze()
     sock = bind(host, port)
     print(f"gikai: index loaded; {workers} server processes on http://{host}:{port}", file=sys.stderr, flush=True)
 
@@ -124,6 +129,7 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
             now_identity = _identity(searcher.db_path)
             if not stopping and now_identity is not None and now_identity != identity:
                 identity = now_identity
+                gc.unfreeze()
                 try:
                     searcher.warm()  # the parent loads the new file once
                     searcher.close()
@@ -131,6 +137,8 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
                     print(f"gikai: could not load the rebuilt index ({exc}); still serving the old one",
                           file=sys.stderr, flush=True)
                     continue
+                finally:
+                    gc.freeze()
                 old = set(children)
                 for _ in range(workers):
                     fork_one()
