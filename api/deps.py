@@ -15,8 +15,6 @@ from api.settings import Settings, get_settings
 from index.search import Filters, Searcher
 
 
-# Dependencies that only read the request are ``async def``: FastAPI runs a plain ``def``
-# dependency in the thread pool, and those hops (nine per search) cost ~3 ms of a request.
 async def in_thread(fn, /, *args, **kwargs):
     """Blocking work (index reads, scoring) in the request thread pool, from an ``async def`` endpoint.
 
@@ -26,6 +24,8 @@ async def in_thread(fn, /, *args, **kwargs):
     return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
+# Dependencies that only read the request are ``async def``: FastAPI runs a plain ``def``
+# dependency in the thread pool, and those hops (nine per search) cost ~3 ms of a request.
 async def get_searcher(request: Request) -> Searcher:
     return request.app.state.searcher
 

@@ -68,6 +68,8 @@ BASELINE_EXACT = 20_000
 BASELINE_SAMPLE = 4_096
 # Sampled rows of this many large selections stay gathered (float32, 4.9 MB each at 300-d): the
 # same filters recur, and gathering 4,096 rows spread over the matrix was 3 of a search's ~25 ms.
+# Not in the searcher's per-mask cache (``_State.of_mask``): that keeps 128 entries, up to 630 MB
+# of these against a 2 GB server.
 BASELINE_CACHE = 8
 
 
