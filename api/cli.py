@@ -185,7 +185,9 @@ def match(
         print(json.dumps({"description": description, "topics": [t.__dict__ for t in result.topics],
                           "data": [h.model_dump(mode="json") for h in hits]}, ensure_ascii=False))
         return
-    console.print("トピック: " + ("、".join(f"{t.label} ({t.score:.2f})" for t in result.topics) or "なし"))
+    console.print("トピック: " + ("、".join(
+        f"{t.label} ({t.score:.2f}, " + (f"議員の発言 {t.passages}件)" if t.passages else "該当する発言なし)")
+        for t in result.topics) or "なし"))
     if not hits:
         console.print("該当する議員は見つかりませんでした / no member matches")
         return

@@ -192,6 +192,10 @@ class TopicRef(BaseModel):
     topic_id: str
     label: str
     score: float
+    passages: int | None = Field(
+        default=None,
+        description="このトピックに取り組む議員の質問段落の数（検索した議会・期間）。説明のトピックでは議員全体"
+                    "（0 = 該当する発言なし）、matched_topics ではその議員自身の数")
 
 
 class MatchHit(MemberHit):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from index.members import MemberScore
 from index.search import Filters, Searcher
 from nlp.tokenizer import tokenize
@@ -24,6 +26,10 @@ class TopicScore:
     topic_id: str
     label: str
     score: float
+    # Members' own passages in the searched selection that engage with the topic: all members'
+    # for the description's topics (0 says the minutes searched never take it up), the member's own
+    # for a member's matched topics.
+    passages: int | None = None
 
 
 @dataclass
@@ -39,11 +45,14 @@ class MatchOutcome:
     members: list[MatchedMember]
 
 
-def _reason(member: MemberScore, topics: list[TopicScore]) -> str:
-    # Only topics the member's own evidence shows; otherwise say what is true: related words.
-    subject = "、".join(t.label for t in topics[:3]) or "説明に近い内容"
+def _reason(member: MemberScore, topics: list[TopicScore], passages: int, meetings: int) -> str:
+    # Counts say what is true of the named topics: the member's passages tagged with them, not
+    # every passage that shares a word with the description. Without a shared topic: related words.
+    if topics:
+        text = f"{'、'.join(t.label for t in topics[:3])}について{meetings}回の会議で{passages}件の発言"
+    else:
+        text = f"説明に近い内容について{member.meetings}回の会議で{member.matched_passages}件の発言"
     latest = max(member.evidence, key=lambda h: (h.date is not None, h.date), default=None)
-    text = f"{subject}について{member.meetings}回の会議で{member.matched_passages}件の発言"
     if latest is not None:
         text += f"（最新: {latest.date or '日付不明'}「{latest.meeting_title}」）"
     if member.answers:
@@ -66,11 +75,21 @@ def match_members(searcher: Searcher, description: str, filters: Filters, limit:
         # The description names the need; the taxonomy knows how minutes phrase it.
         for seed in tagger.taxonomy.get(topic.topic_id).seeds[:6]:
             tokens.extend(tokenize(seed))
+    engaged = searcher.topic_passages([t.topic_id for t in found], filters, TOPIC_MIN)
+    for topic in found:
+        topic.passages = len(engaged[topic.topic_id])
     members = searcher.rank_members_for_tokens(description, tokens, filters, limit, offset)
     outcome = []
     for member in members:
         evidence_topics = searcher.topics_of_passages([h.passage_id for h in member.evidence],
                                                      [t.topic_id for t in found])
-        shared = [t for t in found if evidence_topics.get(t.topic_id, 0.0) >= TOPIC_MIN]
-        outcome.append(MatchedMember(member, shared, _reason(member, shared)))
+        shared = []
+        for t in found:
+            if evidence_topics.get(t.topic_id, 0.0) >= TOPIC_MIN:
+                own, _ = searcher.member_share(engaged[t.topic_id], member.member_id)
+                shared.append(TopicScore(t.topic_id, t.label, t.score, own))
+        union = (np.unique(np.concatenate([engaged[t.topic_id] for t in shared])) if shared
+                 else np.zeros(0, dtype=np.int32))
+        passages, meetings = searcher.member_share(union, member.member_id)
+        outcome.append(MatchedMember(member, shared, _reason(member, shared, passages, meetings)))
     return MatchOutcome(found, outcome)

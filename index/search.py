@@ -676,6 +676,35 @@ class Searcher:
         finally:
             cur.close()
 
+    def topic_passages(self, topic_ids: list[str], filters: Filters, min_score: float) -> dict[str, np.ndarray]:
+        """Per topic: ids of the members' own passages in the selection that engage with it
+        (tagger score ≥ ``min_score``), from memory; an empty array for a topic none has."""
+        state = self._state()
+        cur = self.cursor()
+        try:
+            topics = state.passage_topics(cur)
+        finally:
+            cur.close()
+        mask = state.mask(filters, ("member",))
+        out = {}
+        for topic_id in topic_ids:
+            found = topics.by_topic.get(topic_id)
+            if found is None:
+                out[topic_id] = np.zeros(0, dtype=np.int32)
+                continue
+            pids = found[0][found[1] >= min_score]
+            out[topic_id] = pids[mask[pids]]
+        return out
+
+    def member_share(self, pids: np.ndarray, member_id: str) -> tuple[int, int]:
+        """Of these passages, how many the member spoke and in how many meetings."""
+        state = self._state()
+        code = state.codes["member_id"].get(member_id)
+        if code is None or not len(pids):
+            return 0, 0
+        own = pids[state.columns["member_id"][pids] == code]
+        return len(own), len(np.unique(state.columns["meeting_id"][own]))
+
     def member(self, member_id: str) -> dict | None:
         cur = self.cursor()
         try:

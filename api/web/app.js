@@ -1,7 +1,7 @@
 // 議員サーチ: the search page. Plain ES module, no build step; it only talks to the JSON API.
 // Routes (history API): /?q=…  ·  /members/{id}?q=…  ·  /assemblies/{code}?q=…
 
-const MAX_CHARS = { search: 1000, match: 2000 }; // q of GET /v1/members/search, description of POST /v1/match
+const MAX_CHARS = 2000; // description of POST /v1/match (api.schemas.MatchRequest)
 const SEARCH_LIMIT = 20;
 const TIMELINE_PAGE = 20;
 const CHART_MAX = 500; // statements fetched to count per meeting date (dates only are shown)
@@ -141,33 +141,17 @@ function errorHint(e) {
 
 const errorText = (e) => (e instanceof ApiError && e.status ? `エラー（${e.status}）: ${e.message}` : `エラー: ${e.message}`);
 
-// ---------------------------------------------------------------- search backend: POST /v1/match when it exists
+// ---------------------------------------------------------------- search backend: POST /v1/match
 
-let matchSupport = null;
-let maxChars = MAX_CHARS.search;
-function hasMatch() {
-  matchSupport ??= fetch("/openapi.json")
-    .then((r) => (r.ok ? r.json() : null))
-    .then((spec) => Boolean(spec && spec.paths && spec.paths["/v1/match"] && spec.paths["/v1/match"].post))
-    .catch(() => false)
-    .then((yes) => {
-      maxChars = yes ? MAX_CHARS.match : MAX_CHARS.search;
-      updateCounter();
-      return yes;
-    });
-  return matchSupport;
-}
-
-async function searchMembers(f) {
-  if (await hasMatch()) {
-    const body = { description: f.q };
-    if (f.assembly) body.assemblies = [f.assembly];
-    if (f.since) body.since = f.since;
-    if (f.until) body.until = f.until;
-    body.limit = SEARCH_LIMIT;
-    return api("/v1/match", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  }
-  return api(`/v1/members/search?${query({ ...f, limit: SEARCH_LIMIT })}`);
+// The page sends the user's words as a solution description: match reads topics out of it and
+// explains each member with a reason line, which a plain keyword search cannot.
+function searchMembers(f) {
+  const body = { description: f.q };
+  if (f.assembly) body.assemblies = [f.assembly];
+  if (f.since) body.since = f.since;
+  if (f.until) body.until = f.until;
+  body.limit = SEARCH_LIMIT;
+  return api("/v1/match", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 }
 
 // ---------------------------------------------------------------- assemblies (filter options, assembly page)
@@ -249,8 +233,8 @@ function showSearch() {
 function updateCounter() {
   const n = $("q").value.length;
   const el = $("q-count");
-  el.textContent = `${n} / ${maxChars}字 ・ Ctrl+Enter でも検索できます`;
-  el.classList.toggle("over", n > maxChars);
+  el.textContent = `${n} / ${MAX_CHARS}字 ・ Ctrl+Enter でも検索できます`;
+  el.classList.toggle("over", n > MAX_CHARS);
 }
 
 async function runSearch(f) {
@@ -295,7 +279,14 @@ function renderResults(f, body) {
   $("results-title").textContent = `課題に取り組んでいる議員 ${members.length}人`;
   const topics = $("result-topics");
   topics.hidden = !(body.topics && body.topics.length);
-  topics.replaceChildren(...(topics.hidden ? [] : ["説明から読み取った政策トピック:", ...body.topics.map((t) => h("span", { class: "chip" }, t.label))]));
+  const missing = (body.topics || []).filter((t) => t.passages === 0).map((t) => t.label);
+  topics.replaceChildren(...(topics.hidden ? [] : [
+    "説明から読み取った政策トピック:",
+    ...body.topics.map((t) => h("span", { class: t.passages === 0 ? "chip none" : "chip" },
+      t.passages == null ? t.label : `${t.label}（${t.passages ? `${t.passages}件` : "発言なし"}）`)),
+    // Say it plainly: the ranking then rests on the other topics and the description's words.
+    missing.length ? h("span", { class: "hint" }, `${missing.join("、")}を取り上げた議員の発言は、検索した議会・期間の会議録に見つかりませんでした。ほかのトピックと説明の言葉で並べています。`) : null,
+  ].filter((c) => c)));
   $("results").hidden = false;
   $("results-title").focus({ preventScroll: false });
 }
@@ -740,6 +731,5 @@ $("assembly-form").addEventListener("submit", (ev) => {
   if (q) navigate(withFilters(location.pathname, { ...currentFilters, q }));
 });
 
-hasMatch();
 fillAssemblySelect();
 route();

@@ -44,3 +44,46 @@ def test_match_bad_input_is_422(client, body, message):
 def test_match_malformed_json_is_422(client):
     r = client.post("/v1/match", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422
+
+
+SICK_CHILD = "病児保育のオンライン予約システム。空き状況を確認でき、LINEから予約できる"
+
+
+def _tagged(demo_db, topic_ids: list[str], member_id: str | None = None) -> tuple[int, int]:
+    """Members' passages tagged with any of the topics (score ≥ 0.3), and their meetings, counted in SQL."""
+    import duckdb
+
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        return con.execute(
+            """SELECT count(DISTINCT p.passage_id), count(DISTINCT p.meeting_id)
+               FROM passage_topics t JOIN passages p USING (passage_id)
+               WHERE t.topic_id IN (SELECT unnest($topics)) AND t.score >= 0.3 AND p.role_kind = 'member'
+                 AND ($member IS NULL OR p.member_id = $member)""",
+            {"topics": topic_ids, "member": member_id}).fetchall()[0]
+
+
+def test_match_says_how_much_the_minutes_hold_on_each_topic(client, demo_db):
+    body = client.post("/v1/match", json={"description": SICK_CHILD, "limit": 5}).json()
+    counts = {t["topic_id"]: t["passages"] for t in body["topics"]}
+    assert set(counts) == {"dx.online_booking", "childcare.sick_child", "dx.line"}
+    assert counts["childcare.sick_child"] == 0  # the 2020 plenary minutes never take up 病児保育
+    for topic_id, n in counts.items():
+        assert n == _tagged(demo_db, [topic_id])[0], topic_id
+    assert counts["dx.line"] > 10
+
+
+def test_match_reason_counts_only_the_members_passages_on_the_named_topics(client, demo_db):
+    body = client.post("/v1/match", json={"description": SICK_CHILD, "limit": 5}).json()
+    checked = 0
+    for m in body["data"]:
+        if not m["matched_topics"]:
+            assert m["reason"].startswith("説明に近い内容について")
+            continue
+        ids = [t["topic_id"] for t in m["matched_topics"]]
+        passages, meetings = _tagged(demo_db, ids, m["member_id"])
+        labels = "、".join(t["label"] for t in m["matched_topics"])
+        assert m["reason"].startswith(f"{labels}について{meetings}回の会議で{passages}件の発言"), m["reason"]
+        for t in m["matched_topics"]:
+            assert t["passages"] == _tagged(demo_db, [t["topic_id"]], m["member_id"])[0] >= 1
+        checked += 1
+    assert checked >= 3
