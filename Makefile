@@ -6,6 +6,7 @@ GIKAI  := $(BIN)/gikai
 DEMO   := data/demo
 DB     ?= var/index.duckdb
 RAW    ?= var/raw
+PORT   ?= 8000
 MODEL  ?= models/chive-static
 
 .PHONY: setup run demo test eval bench loadtest lint clean notebooks
@@ -31,8 +32,8 @@ demo: setup  ## import the bundled 東京都議会 minutes and build the index
 	$(GIKAI) import poliinfo $(DEMO) --raw-dir $(RAW)
 	$(GIKAI) build --raw-dir $(RAW) --db $(DB)
 
-run: demo  ## set up, import the demo corpus, build, serve on 127.0.0.1:8000
-	$(GIKAI) serve --db $(DB) --host 127.0.0.1 --port 8000
+run: demo  ## set up, import the demo corpus, build, serve on 127.0.0.1:$(PORT) (make run PORT=8001)
+	$(GIKAI) serve --db $(DB) --host 127.0.0.1 --port $(PORT)
 
 test: setup  ## the whole test suite
 	$(BIN)/pytest -q

@@ -234,6 +234,9 @@ def eval_members(
              "speech) and the best score the labels allow, under the same protocol")] = False,
     reference_since: Annotated[datetime | None, typer.Option(
         formats=["%Y-%m-%d"], help="Reference corpus: only speeches from this date on")] = None,
+    via: Annotated[str, typer.Option(
+        help="search: member search (GET /v1/members/search); match: each query as a solution description "
+             "(POST /v1/match)")] = "search",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """nDCG@k of member ranking on labelled queries."""
@@ -245,7 +248,7 @@ def eval_members(
     db_path = db or get_settings().db_path
     try:
         labelled = load_queries(queries)
-        result = evaluate_members(Searcher(db_path), labelled, k=k, use_date=date_filter)
+        result = evaluate_members(Searcher(db_path), labelled, k=k, use_date=date_filter, via=via)
         if reference:
             from index.member_reference import member_references
 
@@ -349,6 +352,9 @@ def eval_all(
         result = {
             "members": evaluate_members(searcher, load_queries(member_queries)),
             "members_without_date_filter": evaluate_members(searcher, load_queries(member_queries), use_date=False),
+            "match": evaluate_members(searcher, load_queries(member_queries), via="match"),
+            "match_without_date_filter": evaluate_members(searcher, load_queries(member_queries), use_date=False,
+                                                          via="match"),
             "statements": evaluate_statements(corpus, statement_queries),
         }
     except (ValueError, IndexNotFound) as exc:

@@ -34,6 +34,10 @@ def _describe(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
         loc = tuple(err.get("loc", ()))
+        if err.get("type") == "json_invalid":  # loc is ("body", character offset), not a field
+            detail = (err.get("ctx") or {}).get("error", "JSON decode error")
+            parts.append(f"body: not valid JSON ({detail} at character {loc[-1] if len(loc) > 1 else 0})")
+            continue
         # Drop the location kind only: a body field may itself be called "query" (saved searches).
         if loc and loc[0] in ("query", "path", "body", "header", "cookie"):
             loc = loc[1:]

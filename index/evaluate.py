@@ -34,19 +34,32 @@ def load_queries(path: str | Path) -> list[dict]:
     return load_jsonl(path, ("query", "relevant"))
 
 
-def evaluate_members(searcher: Searcher, queries: list[dict], k: int = 10, use_date: bool = True) -> dict:
+def evaluate_members(searcher: Searcher, queries: list[dict], k: int = 10, use_date: bool = True,
+                     via: str = "search") -> dict:
+    """nDCG@k per query kind. ``via="match"`` sends each query as a solution description to
+    ``POST /v1/match``'s ranking (``index.match``) instead of member search."""
+    if via not in ("search", "match"):
+        raise ValueError(f"via: {via!r}; expected 'search' or 'match'")
+    from index.match import match_members
+
     per_kind: dict[str, list[float]] = defaultdict(list)
     for q in queries:
         filters = Filters()
         if use_date and q.get("date"):
             day = date.fromisoformat(q["date"])
             filters = Filters(since=day, until=day)
-        ranked = [name_key(m.name) for m in searcher.search_members(q["query"], limit=k, filters=filters, evidence=0)]
+        if via == "match":
+            members = [m.member for m in match_members(searcher, q["query"], filters, limit=k).members]
+        else:
+            members = searcher.search_members(q["query"], limit=k, filters=filters, evidence=0)
+        ranked = [name_key(m.name) for m in members]
         relevant = {name_key(n): float(g) for n, g in q["relevant"].items()}
         per_kind[q.get("kind", "all")].append(ndcg_at_k(ranked, relevant, k))
     result: dict = {f"ndcg@{k}": {kind: round(sum(v) / len(v), 4) for kind, v in sorted(per_kind.items())}}
     result["n"] = {kind: len(v) for kind, v in sorted(per_kind.items())}
     result["date_filter"] = use_date
+    if via != "search":
+        result["via"] = via
     return result
 
 

@@ -257,7 +257,7 @@ class Gikai:
         return df
 
     def match_topics(self, description: str) -> pd.DataFrame:
-        """The policy topics a description names (what :meth:`match` expands the query with)."""
+        """The policy topics a description names (what :meth:`match` weighs passages on)."""
         from index.match import MAX_QUERY_TOPICS, TOPIC_MIN
         from nlp.topics import default_tagger
 

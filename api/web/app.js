@@ -133,6 +133,8 @@ function setStatus(el, kind, message, hint) {
 function errorHint(e) {
   const long = /(\d+) characters; at most (\d+)/.exec(e.message);
   if (long) return `入力が長すぎます（${long[1]}字）。${long[2]}字以内に短くしてください。`;
+  if (/is after until/.test(e.message)) return "開始日が終了日より後になっています。期間を指定し直してください。";
+  if (e.status === 404) return "指定された議員・議会・トピックは見つかりませんでした。URL を確かめるか、トップページから検索してください。";
   if (e.status === 422) return "入力内容や期間の指定を確かめてください。";
   if (e.status === 429) return "短い時間に検索が集中しました。少し待ってから、もう一度お試しください。";
   if (e.status >= 500 || e.status === 0) return "時間をおいて、もう一度お試しください。";
@@ -433,7 +435,7 @@ async function showMember(id) {
     $("member-timeline").replaceChildren();
     await Promise.all([loadTimeline(token), renderTopic(id, token), renderChart(id, token)]);
   } catch (e) {
-    if (token === memberToken) setStatus($("member-status"), "error", errorText(e));
+    if (token === memberToken) setStatus($("member-status"), "error", errorText(e), errorHint(e));
   }
 }
 
@@ -443,7 +445,8 @@ function renderMemberInfo(m) {
   const row = (dt, ...dd) => h("div", {}, h("dt", {}, dt), h("dd", {}, ...dd));
   const term = m.term_start || m.term_end
     ? `${m.term_start ? formatDate(m.term_start) : ""}〜${m.term_end ? formatDate(m.term_end) : ""}` : null;
-  $("member-info").replaceChildren(
+  // replaceChildren would print a null as the text "null": a member without roster data has no party.
+  $("member-info").replaceChildren(...[
     row("議会", h("a", { href: withFilters(`/assemblies/${encodeURIComponent(m.assembly_code)}`), "data-nav": true }, m.assembly_name)),
     m.party ? row("会派", m.party) : null,
     m.district ? row("選挙区", m.district) : null,
@@ -451,7 +454,7 @@ function renderMemberInfo(m) {
     m.seats ? row("議席番号", m.seats) : null,
     row("会議録での発言期間", m.first_date ? `${formatDate(m.first_date)}〜${formatDate(m.last_date)}` : "不明"),
     row("発言", `${m.n_speeches}回（うち質問 ${m.n_questions}回）`),
-  );
+  ].filter((c) => c));
   const reading = $("member-reading");
   reading.hidden = !m.reading;
   reading.textContent = m.reading ? `よみ：${m.reading}` : "";
@@ -547,7 +550,7 @@ async function loadTimeline(token) {
     more.hidden = rest <= 0 || !body.data.length;
     more.textContent = `もっと見る（残り ${rest}件）`;
   } catch (e) {
-    if (token === memberToken) setStatus($("timeline-status"), "error", errorText(e));
+    if (token === memberToken) setStatus($("timeline-status"), "error", errorText(e), errorHint(e));
   } finally {
     more.disabled = false;
   }
@@ -674,7 +677,7 @@ async function showAssembly(code) {
     if (token !== assemblyToken) return;
     renderAssembly(q, body.data);
   } catch (e) {
-    if (token === assemblyToken) setStatus($("assembly-status"), "error", errorText(e));
+    if (token === assemblyToken) setStatus($("assembly-status"), "error", errorText(e), errorHint(e));
   }
 }
 

@@ -44,6 +44,7 @@ def test_match_bad_input_is_422(client, body, message):
 def test_match_malformed_json_is_422(client):
     r = client.post("/v1/match", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422
+    assert r.json()["error"] == "body: not valid JSON (Expecting property name enclosed in double quotes at character 1)"
 
 
 SICK_CHILD = "病児保育のオンライン予約システム。空き状況を確認でき、LINEから予約できる"
@@ -87,3 +88,20 @@ def test_match_reason_counts_only_the_members_passages_on_the_named_topics(clien
             assert t["passages"] == _tagged(demo_db, [t["topic_id"]], m["member_id"])[0] >= 1
         checked += 1
     assert checked >= 3
+
+
+def test_match_ranks_the_dev_queries_as_well_as_member_search(searcher):
+    """The dev member queries sent as descriptions: match must not lose what member search finds
+    (it did when it added each topic's seed terms to the query: 0.876 / 0.880 date-filtered)."""
+    from pathlib import Path
+
+    from index.evaluate import evaluate_members, load_queries
+
+    queries = load_queries(Path(__file__).resolve().parents[2] / "data/eval/member-queries-dev.jsonl")
+    via_match = evaluate_members(searcher, queries, via="match")
+    via_search = evaluate_members(searcher, queries)
+    print(via_match, via_search)
+    assert via_match["via"] == "match" and via_match["n"] == via_search["n"]
+    for kind in ("topic", "summary"):
+        assert via_match["ndcg@10"][kind] >= via_search["ndcg@10"][kind] - 0.01, kind
+    assert via_match["ndcg@10"]["topic"] > 0.90 and via_match["ndcg@10"]["summary"] > 0.91

@@ -5,7 +5,10 @@ def test_search_members_returns_ranked_members_with_evidence(client):
     r = client.get("/v1/members/search", params={"q": "待機児童", "limit": 5})
     assert r.status_code == 200
     body = r.json()
-    assert body["query"] == "待機児童" and body["count"] == len(body["data"]) > 0
+    assert body["query"] == "待機児童" and body["count"] == len(body["data"]) == 5
+    names = [m["name"] for m in body["data"]]
+    assert names[:3] == ["荒木ちはる", "和泉なおみ", "増子ひろき"]
+    assert set(names) == {"荒木ちはる", "和泉なおみ", "増子ひろき", "曽根はじめ", "藤井とものり"}
     first = body["data"][0]
     assert set(first["parts"]) == {"focus", "answers", "breadth", "posts", "speech", "recency", "relative"}
     ev = first["evidence"][0]

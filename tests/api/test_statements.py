@@ -19,3 +19,9 @@ def test_assemblies_and_health(client):
     h = client.get("/healthz").json()
     assert h["ok"] is True and h["index"]["k1"] == "1.5"
     assert client.get("/openapi.json").json()["info"]["title"].startswith("議員サーチ")
+
+
+def test_healthz_answers_head_for_monitors(client):
+    r = client.head("/healthz")
+    assert r.status_code == 200 and r.content == b""
+    assert list(client.get("/openapi.json").json()["paths"]["/healthz"]) == ["get"]

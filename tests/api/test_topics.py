@@ -5,7 +5,8 @@ def test_topics_list_has_hierarchy_and_counts(client):
     children = [t for t in body["data"] if t["parent"]]
     assert children and all(t["parent"] in by_id for t in children)
     sango = next(t for t in body["data"] if t["label"] == "産後ケア")
-    assert sango["member_passages"] > 0 and sango["members"] > 0
+    # In the 2020 demo minutes six members each raise 産後ケア in one passage.
+    assert (sango["member_passages"], sango["members"]) == (6, 6)
 
 
 def test_topic_members_ranked_with_engagement(client):
@@ -14,15 +15,20 @@ def test_topic_members_ranked_with_engagement(client):
     r = client.get(f"/v1/topics/{taiki['topic_id']}/members", params={"limit": 5})
     assert r.status_code == 200
     data = r.json()["data"]
-    assert data and data[0]["passages"] >= 1
-    assert [m["score"] for m in data] == sorted((m["score" ] for m in data), reverse=True)
+    # Only four members have engaged passages on 待機児童 in the demo minutes.
+    assert [(m["name"], m["passages"]) for m in data] == [
+        ("和泉なおみ", 2), ("増子ひろき", 2), ("荒木ちはる", 1), ("曽根はじめ", 1)]
+    assert r.json()["count"] == 4 and r.json()["next_cursor"] is None
+    assert [m["score"] for m in data] == sorted((m["score"] for m in data), reverse=True)
     assert client.get("/v1/topics/no.such.topic/members").status_code == 404
 
 
 def test_member_topic_profile_by_year(client):
-    mid = client.get("/v1/members/search", params={"q": "産後ケア"}).json()["data"][0]["member_id"]
-    r = client.get(f"/v1/members/{mid}/topics")
+    top = client.get("/v1/members/search", params={"q": "産後ケア"}).json()["data"][0]
+    assert (top["name"], top["member_id"]) == ("森澤恭子", "130001-53df1e713ea1")
+    r = client.get(f"/v1/members/{top['member_id']}/topics")
     assert r.status_code == 200
     rows = r.json()["data"]
-    assert rows and all(0 < row["share"] <= 1 and row["year"] == 2020 for row in rows)
+    assert len(rows) == 29
+    assert all(0 < row["share"] <= 1 and row["year"] == 2020 for row in rows)
     assert client.get("/v1/members/130001-000000000000/topics").status_code == 404

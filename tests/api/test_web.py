@@ -132,7 +132,9 @@ def test_member_page_shows_timeline_chart_and_more(page):
     name_link.click()
     page.wait_for_url("**/members/**")
     _expect(page.locator("#member-name")).to_have_text(name)
-    assert "東京都議会" in page.locator("#member-info").inner_text()
+    info = page.locator("#member-info").inner_text()
+    assert "東京都議会" in info and "null" not in info  # no roster in the demo: no 会派/選挙区/任期 rows
+    assert "会派" not in info and "任期" not in info
     items = page.locator("#member-timeline .tl-item")
     items.first.wait_for()
     assert items.count() == 20
@@ -156,7 +158,9 @@ def test_member_page_shows_timeline_chart_and_more(page):
 @pytest.mark.slow
 def test_unknown_member_page_shows_the_api_error(page):
     page.goto("/members/130001-000000000000")
-    page.get_by_role("alert").get_by_text("member '130001-000000000000' not found").wait_for()
+    alert = page.get_by_role("alert")
+    alert.get_by_text("member '130001-000000000000' not found").wait_for()
+    assert "指定された議員・議会・トピックは見つかりませんでした" in alert.inner_text()
     assert page.locator("#member-body").is_hidden()
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from index import build, search
+
 SAAS = Path(__file__).resolve().parents[1] / "fixtures" / "discussnet-ssp" / "saas"
 API = "/dnp/search"
 
@@ -13,8 +15,6 @@ pytestmark = pytest.mark.slow
 
 
 def test_crawl_build_search(site, tmp_path, run_crawl_cli, hakodate_councils_json):
-    build = pytest.importorskip("index.build")
-    search = pytest.importorskip("index.search")
     site.add("/tenant/hakodate/js/tenant.js", file=SAAS / "tenant.js")
     site.add(f"{API}/councils/index", hakodate_councils_json, method="POST", content_type="application/json")
     site.add(f"{API}/minutes/get_schedule", file=SAAS / "schedules.json", method="POST", form={"council_id": "1251"})

@@ -15,6 +15,7 @@ from crawlers.rawstore import RawStore
 from crawlers.records import MemberRecord
 from index.build import build_index, meeting_id, member_id
 from index.search import Searcher
+from nlp.names import name_key
 from nlp.speaker import parse_speaker
 from tests.conftest import PROCEEDINGS_2020
 
@@ -36,11 +37,20 @@ def test_demo_index_counts(demo_db):
     assert all(u.startswith("https://www.gikai.metro.tokyo.jp/record/") for u in urls)
 
 
+MASUKO = "130001-f10f91f55d9b"  # "130001-" + sha1("増子ひろき")[:12]
+
+
 def test_member_ids_are_stable_and_spacing_insensitive(demo_db):
     con = duckdb.connect(str(demo_db), read_only=True)
     (mid,) = con.execute("SELECT member_id FROM members WHERE name = '増子ひろき'").fetchone()
     con.close()
-    assert mid == member_id("130001", "増子ひろき")
+    assert mid == MASUKO
+    # member_id hashes the key as given; name_key is what folds spacing and honorifics into one key.
+    for written in ("増子ひろき", "増子 ひろき", "増子\u3000\u3000ひろき", "増子ひろき君", "増子ひろき議員"):
+        assert member_id("130001", name_key(written)) == MASUKO, written
+    # As the build reaches it: a padded speaker line with the honorific.
+    speaker = parse_speaker("百十六番（増子\u3000ひろき君）")
+    assert speaker.name == "増子ひろき" and member_id("130001", name_key(speaker.name)) == MASUKO
 
 
 def test_answer_linked_to_the_question_it_answers(demo_db):
@@ -179,13 +189,25 @@ def test_killed_build_leaves_previous_index_serving(tmp_path):
     db = tmp_path / "index.duckdb"
     build_index(raw, db, workers=1)
     before = db.read_bytes()
+    # full=True: with nothing new in the raw store the build would leave the file alone and write nothing.
     proc = subprocess.Popen(
-        [sys.executable, "-c", f"from index.build import build_index; build_index({str(raw)!r}, {str(db)!r}, workers=1)"],
+        [sys.executable, "-c",
+         f"from index.build import build_index; build_index({str(raw)!r}, {str(db)!r}, workers=1, full=True)"],
         cwd=os.getcwd(),
     )
-    time.sleep(1.5)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    tmp = db.with_name(f".{db.name}.tmp-{proc.pid}")  # where index/build.py writes before swapping in
+    deadline = time.monotonic() + 60
+    try:
+        while not tmp.exists():
+            assert proc.poll() is None, f"the build ended (rc={proc.returncode}) before writing {tmp.name}"
+            assert time.monotonic() < deadline, f"no {tmp.name} after 60 s"
+            time.sleep(0.01)
+        assert db.read_bytes() == before  # still writing: nothing swapped in yet
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert tmp.exists()  # killed mid-write: a finished build would have renamed it over the index
     assert db.read_bytes() == before
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM meetings").fetchone()[0] == 8

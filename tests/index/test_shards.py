@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+import ray
 
 from crawlers.poliinfo import import_files, read_poliinfo
 from crawlers.rawstore import RawStore
@@ -48,7 +49,6 @@ def single(raw, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def manifest(raw, tmp_path_factory):
-    ray = pytest.importorskip("ray")
     # One Ray session for the module; build_shards reuses a running one.
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:

@@ -65,12 +65,23 @@ def test_spelling_variants_share_one_vector(chive):
 
 
 def test_pruned_word_keeps_a_vector_after_save(chive_dir):
-    # オスプレイ has no row of its own in the wheel; it shares one with a kept word.
+    # オスプレイ has no row of its own in the wheel; it was pruned onto 普天間's vector. Saved, it maps to
+    # the pruned block (rows k..2k-1): 普天間's direction at the weight of the rarest kept word.
+    from safetensors.numpy import load_file
     from sentence_transformers import SentenceTransformer
 
+    vocab = json.loads((chive_dir / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+    rows = load_file(str(chive_dir / "model.safetensors"))["embedding.weight"]
+    kept = (rows.shape[0] - 2) // 2
+    assert vocab["普天間"] < kept and vocab["オスプレイ"] == kept + vocab["普天間"]
+
     model = SentenceTransformer(str(chive_dir), device="cpu")
-    vector = model.encode(["オスプレイ"], show_progress_bar=False)[0]
-    assert np.linalg.norm(vector) > 0
+    osprey, futenma = model.encode(["オスプレイ", "普天間"], show_progress_bar=False)
+    np.testing.assert_array_equal(osprey, rows[vocab["オスプレイ"]])
+    np.testing.assert_array_equal(futenma, rows[vocab["普天間"]])
+    cosine = osprey @ futenma / (np.linalg.norm(osprey) * np.linalg.norm(futenma))
+    assert cosine == pytest.approx(1.0, abs=1e-5)  # the same direction …
+    assert np.linalg.norm(osprey) > np.linalg.norm(futenma)  # … at the rarer word's higher SIF weight
 
 
 def test_saved_dir_loads_with_plain_sentence_transformer(chive_dir, chive):
