@@ -656,10 +656,17 @@ async function showAssembly(code) {
   const q = currentFilters.q.trim();
   $("assembly-q").value = q;
   $("assembly-body").hidden = true;
-  const info = (await assemblies()).find((a) => a.assembly_code === code);
+  const known = await assemblies();
+  const info = known.find((a) => a.assembly_code === code);
   if (token !== assemblyToken) return;
   $("assembly-name").textContent = info ? info.name : `議会 ${code}`;
   document.title = `${info ? info.name : code} — 議員サーチ`;
+  if (!info && known.length) { // (an empty list means the list itself failed to load: search anyway)
+    $("assembly-info").replaceChildren();
+    setStatus($("assembly-status"), "error", `議会 ${code} の会議録は収録されていません。`,
+      "団体コード（6桁）を確かめるか、トップページの「議会」から選んでください。");
+    return;
+  }
   const row = (dt, dd) => h("div", {}, h("dt", {}, dt), h("dd", {}, dd));
   $("assembly-info").replaceChildren(...(info ? [
     info.prefecture ? row("都道府県", info.prefecture) : null,

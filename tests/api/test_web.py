@@ -406,3 +406,12 @@ def test_result_card_shows_own_posts_apart_from_evidence(page, server):
     assert rows[0][-1] == "ブログ投稿(URL)" and rows[1][-1] == POST_URL and rows[2][-1] == ""
     first.scroll_into_view_if_needed()
     first.screenshot(path=ARTIFACTS / "search-with-posts.png")
+
+
+@pytest.mark.slow
+def test_unknown_assembly_page_says_so(page):
+    page.goto("/assemblies/999999?q=保育")
+    alert = page.get_by_role("alert")
+    alert.get_by_text("議会 999999 の会議録は収録されていません。").wait_for()
+    assert "団体コード" in alert.inner_text()
+    assert page.locator("#assembly-body").is_hidden()

@@ -10,7 +10,15 @@ from __future__ import annotations
 import pytest
 
 from nlp.tokenizer import tokenize
-from nlp.topics import TaxonomyError, TopicTagger, combine, enumeration_items, heading_lines, load_taxonomy
+from nlp.topics import (
+    TaxonomyError,
+    TopicTagger,
+    combine,
+    default_tagger,
+    enumeration_items,
+    heading_lines,
+    load_taxonomy,
+)
 
 # 東京都議会 2020/2/28 森澤恭子 (passage 6): a question about 産後ケア.
 POSTPARTUM = """まず、産後ケアについて伺います。
@@ -296,3 +304,10 @@ def test_build_scores_are_the_explained_scores(tagger):
                 assert score == round(tagger.explain(text, topic_id).score, 4), (topic_id, text[:40])
                 checked += 1
     assert checked >= 100, checked
+
+
+def test_an_app_is_digital_government_not_line():
+    # アプリ used to be a LINE活用 seed: an app to show 産後ケア use was then matched to LINE members.
+    found = dict(default_tagger().topics_for_query("産後ケアの利用状況を見える化するアプリ"))
+    assert "dx.line" not in found
+    assert set(found) == {"childcare.postpartum", "dx"}
