@@ -86,17 +86,15 @@ def match_members(searcher: Searcher, description: str, filters: Filters, limit:
         topic.passages = len(engaged[topic.topic_id])
     with searcher.ranking(topic_weight=MATCH_TOPIC_WEIGHT):
         members = searcher.rank_members_for_tokens(description, tokenize(description), filters, limit, offset)
+    own = searcher.own_passages(engaged, [m.member_id for m in members])
     outcome = []
     for member in members:
         evidence_topics = searcher.topics_of_passages([h.passage_id for h in member.evidence],
                                                      [t.topic_id for t in found])
-        shared = []
-        for t in found:
-            if evidence_topics.get(t.topic_id, 0.0) >= TOPIC_MIN:
-                own, _ = searcher.member_share(engaged[t.topic_id], member.member_id)
-                shared.append(TopicScore(t.topic_id, t.label, t.score, own))
-        union = (np.unique(np.concatenate([engaged[t.topic_id] for t in shared])) if shared
+        mine = own[member.member_id]
+        shared = [TopicScore(t.topic_id, t.label, t.score, len(mine[t.topic_id]))
+                  for t in found if evidence_topics.get(t.topic_id, 0.0) >= TOPIC_MIN]
+        union = (np.unique(np.concatenate([mine[t.topic_id] for t in shared])) if shared
                  else np.zeros(0, dtype=np.int32))
-        passages, meetings = searcher.member_share(union, member.member_id)
-        outcome.append(MatchedMember(member, shared, _reason(member, shared, passages, meetings)))
+        outcome.append(MatchedMember(member, shared, _reason(member, shared, len(union), searcher.meetings_of(union))))
     return MatchOutcome(found, outcome)

@@ -696,14 +696,27 @@ class Searcher:
             out[topic_id] = pids[mask[pids]]
         return out
 
-    def member_share(self, pids: np.ndarray, member_id: str) -> tuple[int, int]:
-        """Of these passages, how many the member spoke and in how many meetings."""
+    def own_passages(self, engaged: dict[str, np.ndarray],
+                     member_ids: list[str]) -> dict[str, dict[str, np.ndarray]]:
+        """Per member, per topic: the member's own passages among ``engaged`` (from ``topic_passages``).
+        One gather of speakers per topic, however many members are asked about."""
         state = self._state()
-        code = state.codes["member_id"].get(member_id)
-        if code is None or not len(pids):
-            return 0, 0
-        own = pids[state.columns["member_id"][pids] == code]
-        return len(own), len(np.unique(state.columns["meeting_id"][own]))
+        speaker = state.columns["member_id"]
+        codes = {m: state.codes["member_id"].get(m, -2) for m in member_ids}
+        wanted = np.asarray([c for c in codes.values() if c >= 0], dtype=np.int32)
+        out: dict[str, dict[str, np.ndarray]] = {m: {} for m in member_ids}
+        for topic_id, pids in engaged.items():
+            who = speaker[pids]
+            # First the listed members' passages (a lookup table over member codes: one pass), then each one's.
+            hit = np.isin(who, wanted, kind="table") if len(wanted) else np.zeros(len(pids), dtype=bool)
+            pids, who = pids[hit], who[hit]
+            for member, code in codes.items():
+                out[member][topic_id] = pids[who == code]
+        return out
+
+    def meetings_of(self, pids: np.ndarray) -> int:
+        """How many meetings these passages come from."""
+        return len(np.unique(self._state().columns["meeting_id"][pids])) if len(pids) else 0
 
     def member(self, member_id: str) -> dict | None:
         cur = self.cursor()
