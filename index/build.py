@@ -57,7 +57,7 @@ from nlp.names import display_name, name_key
 __all__ = ["BuildSummary", "DEFAULT_MODEL", "build_index", "build_statement_index", "meeting_id", "member_id"]
 
 # Bump when the schema or what a worker computes changes: older index files then get a full build.
-FORMAT_VERSION = "3"
+FORMAT_VERSION = "4"  # 4: headings close with their question (nlp/passages.py)
 JOB_BYTES = 1_500_000  # raw JSON per worker job: large enough to amortise, small enough to balance
 BUILD_MEMORY_LIMIT = "4GB"
 

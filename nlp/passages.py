@@ -8,8 +8,14 @@ subjects in the text itself:
 * ``まず、`` ``次に、`` ``最後に、`` open one (questions and answers alike);
 * ``…知事の見解を伺います。`` closes a sub-question.
 
-Each passage keeps the heading it falls under, so ``子育て支援`` finds the
-sub-questions on 学童クラブ that sit under that heading.
+Each passage keeps the heading it falls under until its question closes
+(``…伺います。``); after that only a new heading or opener sets one. Speakers
+move on unannounced (芸術文化 right after ``待機児童について伺います。``) as
+often as they ask a sub-question of the same heading (学童クラブ under
+``子育て支援、女性活躍について伺います。``), and a stale heading both shows
+and matches as if it were the subject. Measured on the dev member queries
+(topic nDCG@10, date-filtered): 0.913 carrying every heading, 0.918 closing
+them, 0.912 closing all but broad ones (with 、・及び).
 
 Also here: cleaning what is not speech out of the text (stage directions
 ``〔…登壇〕``, interjections ``（拍手）``, roll calls) and finding which
@@ -116,6 +122,9 @@ def split_passages(text: str) -> list[Passage]:
         offset += len(para) + 1
         if _CLOSER.search(para) and not is_heading and sum(len(p) for p in current) >= MIN_PASSAGE_CHARS:
             flush()
+            # A closed question also closes its heading: what follows without a heading or an opener
+            # is as often the next subject (芸術文化 after 待機児童について伺います) as a sub-question.
+            heading = None
     flush()
     return passages
 
