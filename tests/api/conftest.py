@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from api.deps import current_settings
 from api.main import create_app
 from api.settings import Settings
+from tests.crawlers.conftest import crawled_members_index, local_server  # noqa: F401 - used by roster_page
 
 
 @pytest.fixture(scope="session")
@@ -23,13 +24,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(demo_db):
-    """The real app served by uvicorn on a free loopback port (browser tests, schema fuzzing)."""
+@contextlib.contextmanager
+def serve_app(db):
+    """The real app over ``db`` served by uvicorn on a free loopback port; yields its base URL."""
     import uvicorn
 
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(demo_db), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -37,9 +38,25 @@ def server(demo_db):
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(demo_db):
+    """The real app over the demo index (browser tests, schema fuzzing)."""
+    with serve_app(demo_db) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def roster_page(request):
+    """The app over the 2020 minutes plus a real roster and blog crawl (tests/fixtures/rosters, blogs)."""
+    with serve_app(request.getfixturevalue("crawled_members_index")[0]) as url:
+        yield url
 
 
 @pytest.fixture

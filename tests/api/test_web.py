@@ -271,7 +271,95 @@ def test_description_is_matched_with_topics_counts_and_reasons(page, server):
     page.screenshot(path=ARTIFACTS / "search-match-description.png")
 
 
-# ---------------------------------------------------------------- roster, links and posts (stubbed: the demo index has none)
+# ---------------------------------------------------------------- roster, links and posts: a real crawl
+
+MORISAWA = "130001-53df1e713ea1"
+
+
+@pytest.mark.slow
+def test_member_page_shows_the_crawled_roster_links_and_posts(browser, roster_page):
+    import httpx
+
+    member = httpx.get(f"{roster_page}/v1/members/{MORISAWA}").json()
+    context, page, errors = _new_page(browser, roster_page)
+    page.goto(f"/members/{MORISAWA}")
+    _expect(page.locator("#member-name")).to_have_text("森澤恭子")
+    _expect(page.locator("#member-reading")).to_have_text("よみ：もりさわ きょうこ")
+    info = page.locator("#member-info").inner_text()
+    assert "会派" in info and "東京みらい" in info
+    assert "選挙区" not in info and "任期" not in info and "null" not in info  # the roster page gives neither
+    assert page.locator("#member-committees .chip").all_inner_texts() == ["厚生委員会", "都議会のあり方検討委員会"]
+
+    links = page.locator("#member-links a")
+    # Site and blog first, then SNS; each says it opens a new tab.
+    assert [t.split("\n")[0] for t in links.all_inner_texts()] == ["公式サイト", "ブログ", "Instagram", "TikTok"]
+    assert [a.get_attribute("href") for a in links.all()] == [
+        member["links"]["site"], member["links"]["blog"], "https://www.instagram.com/morisawa_kyoko/",
+        "https://www.tiktok.com/@morisawa_kyoko"]
+    assert all(a.get_attribute("rel") == "noopener noreferrer" for a in links.all())
+    profile = page.get_by_role("link", name="議会サイトの紹介ページ")
+    assert profile.get_attribute("href") == member["profile_url"]
+    assert profile.get_attribute("href").endswith("/membership/profile/026.html")
+
+    posts = page.locator("#member-posts .own-post")
+    assert posts.count() == 2
+    first = posts.first
+    title = first.get_by_role("link", name="保育園の待機児童対策")
+    assert title.get_attribute("href") == member["latest_posts"][0]["url"]
+    assert title.get_attribute("href").endswith("/blogs/morisawa/entry/hoikuen.html")
+    assert "2020年3月4日" in first.inner_text() and "保育士の確保が最大の課題" in first.inner_text()
+    assert first.locator(".chip").all_inner_texts() == ["子育て", "保育の質・保育人材", "待機児童", "病児保育"]
+    assert "2020年2月19日" in posts.nth(1).inner_text() and "子育て世帯への支援" in posts.nth(1).inner_text()
+    page.locator("#member-timeline .tl-item").first.wait_for()
+    assert "hoikuen.html" not in page.locator("#member-timeline").inner_html()  # posts are not minutes
+    page.screenshot(path=ARTIFACTS / "member-crawled-roster.png", full_page=True)
+    context.close()
+    assert not errors, errors
+
+
+@pytest.mark.slow
+def test_result_card_shows_the_members_own_post_apart_from_evidence(browser, roster_page):
+    """POST /v1/match over the crawled index: 森澤恭子's blog post on 保育士の確保 is shown beside,
+    never inside, her minutes evidence, and counts in her score as ブログ."""
+    import httpx
+
+    description = "保育士の確保と保育園の待機児童対策"
+    api = httpx.post(f"{roster_page}/v1/match", json={"description": description, "limit": 20}).json()["data"]
+    with_posts = [m["name"] for m in api if m["posts"]]
+    assert with_posts == ["森澤恭子"]
+    morisawa = next(m for m in api if m["name"] == "森澤恭子")
+    context, page, errors = _new_page(browser, roster_page)
+    _search(page, description)
+    cards = page.locator("#member-list > li.card")
+    cards.first.wait_for()
+    assert cards.count() == len(api)
+    card = cards.nth([m["name"] for m in api].index("森澤恭子"))
+    block = card.locator(".card-posts")
+    _expect(block.get_by_role("heading")).to_have_text("ブログ・サイトでも発信")
+    assert "会議録ではありません" in block.inner_text() and "2020年3月4日" in block.inner_text()
+    link = block.get_by_role("link", name="保育園の待機児童対策")
+    assert link.get_attribute("href") == morisawa["posts"][0]["source_url"]
+    assert not card.locator(".evidence a[href$='hoikuen.html'], .evidence .card-posts").count()
+    assert not block.locator("blockquote, .quote, a.source").count()
+    assert f"ブログ {morisawa['parts']['posts']:.2f}" in card.locator(".scorebar").get_attribute("aria-label")
+    assert page.locator("#member-list .card-posts").count() == 1  # nobody else has a post on it
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="CSV をダウンロード").click()
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_bytes().decode("utf-8-sig"), newline="")))
+    by_name = {r[1]: r for r in rows[1:]}
+    assert by_name["森澤恭子"][-1] == morisawa["posts"][0]["source_url"]
+    assert all(r[-1] == "" for name, r in by_name.items() if name != "森澤恭子")
+    card.scroll_into_view_if_needed()
+    card.screenshot(path=ARTIFACTS / "search-with-posts.png")
+    context.close()
+    assert not errors, errors
+
+
+# ---------------------------------------------------------------- roster fields the captured pages lack (stubbed)
+# The captured rosters give no 任期, 選挙区 or X/Facebook/YouTube/LINE/note links, and no unsafe URL:
+# these tests hand the page such a record to check how it renders them.
+
 
 POST_URL = "https://ameblo.jp/example-giin/entry-12800000001.html"
 MEMBER_EXTRAS = {
@@ -362,50 +450,6 @@ def test_member_page_shows_roster_links_and_own_posts(page, server):
     page.screenshot(path=ARTIFACTS / "member-with-links.png", clip={"x": 0, "y": 0, "width": 1280, "height": 1100})
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=ARTIFACTS / "member-with-links-phone.png", clip={"x": 0, "y": 0, "width": 390, "height": 844})
-
-
-@pytest.mark.slow
-def test_result_card_shows_own_posts_apart_from_evidence(page, server):
-    import httpx
-
-    def search(route):
-        body = httpx.post(f"{server}/v1/match", json=json.loads(route.request.post_data)).json()
-        first = body["data"][0]
-        first["parts"]["posts"] = 0.12
-        first["posts"] = [{
-            **first["evidence"][0], "statement_id": "post-1", "role_kind": "post", "heading": None,
-            "text": "本日の厚生委員会で、産後ケア事業の利用料の軽減について質問しました。", "date": "2024-03-15",
-            "meeting_title": "産後ケアの拡充を求めました", "meeting_kind": "post", "committee": None, "source_url": POST_URL,
-            "answers_statement_id": None,
-        }]
-        route.fulfill(json=body)
-
-    page.route("**/v1/match", search)
-    _search(page, "産後ケア")
-    cards = page.locator("#member-list > li.card")
-    cards.first.wait_for()
-    first, second = cards.nth(0), cards.nth(1)
-    block = first.locator(".card-posts")
-    _expect(block.get_by_role("heading")).to_have_text("ブログ・サイトでも発信")
-    assert "会議録ではありません" in block.inner_text() and "2024年3月15日" in block.inner_text()
-    assert "利用料の軽減" in block.inner_text()
-    link = block.get_by_role("link", name="産後ケアの拡充を求めました")
-    assert link.get_attribute("href") == POST_URL and link.get_attribute("target") == "_blank"
-    assert link.get_attribute("rel") == "noopener noreferrer"
-    # apart from the minutes evidence: not inside it, not a quote, and the evidence never links the post
-    assert not first.locator(f".evidence .card-posts, .evidence a[href='{POST_URL}']").count()
-    assert not block.locator("blockquote, .quote, a.source").count()
-    assert first.locator(".evidence > li > blockquote").count() >= 1
-    assert "ブログ" in first.locator(".legend").inner_text() and "ブログ 0.12" in first.locator(".scorebar").get_attribute("aria-label")
-    assert first.locator(".seg.posts").count() == 1
-    assert not second.locator(".card-posts").count() and "ブログ" not in second.locator(".legend").inner_text()
-
-    with page.expect_download() as info:
-        page.get_by_role("button", name="CSV をダウンロード").click()
-    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_bytes().decode("utf-8-sig"), newline="")))
-    assert rows[0][-1] == "ブログ投稿(URL)" and rows[1][-1] == POST_URL and rows[2][-1] == ""
-    first.scroll_into_view_if_needed()
-    first.screenshot(path=ARTIFACTS / "search-with-posts.png")
 
 
 @pytest.mark.slow

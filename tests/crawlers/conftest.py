@@ -187,6 +187,30 @@ def local_server():
     server.server_close()
 
 
+@pytest.fixture(scope="session")
+def crawled_members_index(tmp_path_factory, local_server):
+    """The 2020 plenary minutes plus a real roster and blog crawl (saved pages served locally), built:
+    (index path, build summary). Shared by the member end-to-end tests and the browser tests."""
+    from crawlers.poliinfo import import_files
+    from crawlers.rawstore import RawStore
+    from index.build import build_index
+    from tests.conftest import PROCEEDINGS_2020
+    from tests.crawlers.test_spider_member_pages import env, serve
+
+    site = local_server
+    site.reset()
+    serve(site)
+    tmp = tmp_path_factory.mktemp("members-e2e")
+    raw = tmp / "raw"
+    result = run_cli("crawl-members", "--assembly", "130001", "--start-url", site.url("/membership/"),
+                     "--raw-dir", str(raw), env=env(site, crawl_env))
+    site.reset()
+    assert result.returncode == 0, result.stderr[-3000:]
+    import_files([PROCEEDINGS_2020], RawStore(raw))
+    db = tmp / "index.duckdb"
+    return db, build_index(raw, db, workers=1)
+
+
 @pytest.fixture
 def site(local_server):
     local_server.reset()

@@ -6,31 +6,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from crawlers.poliinfo import import_files
-from crawlers.rawstore import RawStore
-from index.build import build_index, member_id
-from tests.conftest import PROCEEDINGS_2020
-from tests.crawlers.conftest import crawl_env, run_cli
-from tests.crawlers.test_spider_member_pages import env, serve
+from index.build import member_id
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def crawled_index(tmp_path_factory, local_server):
-    site = local_server
-    site.reset()
-    serve(site)
-    tmp = tmp_path_factory.mktemp("members-e2e")
-    raw = tmp / "raw"
-    result = run_cli("crawl-members", "--assembly", "130001", "--start-url", site.url("/membership/"),
-                     "--raw-dir", str(raw), env=env(site, crawl_env))
-    site.reset()
-    assert result.returncode == 0, result.stderr[-3000:]
-    import_files([PROCEEDINGS_2020], RawStore(raw))
-    db = tmp / "index.duckdb"
-    summary = build_index(raw, db, workers=1)
-    return db, summary
+def crawled_index(crawled_members_index):
+    return crawled_members_index
 
 
 def test_build_links_roster_members_and_posts_to_minutes_speakers(crawled_index):
