@@ -58,6 +58,10 @@ W_SPEECH = 4.0
 SPEECH_TERMS = 1
 POST_HALF_LIFE_YEARS = 1.0
 POST_EVIDENCE = 2
+# Evidence shown for a member: their best passages, but none under 40 % of their best one. A member
+# who asked about 待機児童 once has, next, passages that only share 児童 (児童相談所, 児童生徒の通学):
+# quoting them as evidence would be wrong. (Ranking is not affected; only what is shown.)
+EVIDENCE_MIN_SHARE = 0.4
 
 
 @dataclass
@@ -224,7 +228,8 @@ def rank_members(
         mine = codes == code
         return sorted(zip(values[mine].tolist(), pids[mine].tolist(), strict=True), reverse=True)[:n]
 
-    wanted_own = {m: best_of(own_pids, own_member, own_value, c, evidence) for _, m, _, c in ranked}
+    wanted_own = {m: [(v, pid) for v, pid in best if v >= EVIDENCE_MIN_SHARE * best[0][0]]
+                  for m, best in ((m, best_of(own_pids, own_member, own_value, c, evidence)) for _, m, _, c in ranked)}
     wanted_ans = {m: best_of(ans_pids, ans_member, ans_rel, c, 1) for _, m, _, c in ranked}
     wanted_posts = {m: best_of(post_pids, post_member, post_value, c, POST_EVIDENCE) for _, m, _, c in ranked}
     matched = {m: int(n_own[c]) for _, m, _, c in ranked}

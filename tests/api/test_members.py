@@ -65,3 +65,13 @@ def test_member_without_roster_data_reads_fine(client):
     assert r.status_code == 200
     body = r.json()
     assert body["committees"] == [] and body["links"] == {} and body["latest_posts"] == []
+
+
+def test_evidence_leaves_out_passages_far_below_the_members_best(client):
+    # Before: a member's 2nd and 3rd evidence for 待機児童 were passages sharing only 児童
+    # (児童相談所, 児童生徒の通学) at a fifth of their best passage's score.
+    data = client.get("/v1/members/search", params={"q": "待機児童", "limit": 6}).json()["data"]
+    for m in data:
+        assert m["evidence"], m["name"]
+        assert all("待機児童" in (e["heading"] or "") + e["text"] for e in m["evidence"]), m["name"]
+    assert any(len(m["evidence"]) >= 2 for m in data)  # not cut to one: close seconds stay
