@@ -89,11 +89,12 @@ def match_members(searcher: Searcher, description: str, filters: Filters, limit:
     own = searcher.own_passages(engaged, [m.member_id for m in members])
     outcome = []
     for member in members:
-        evidence_topics = searcher.topics_of_passages([h.passage_id for h in member.evidence],
-                                                     [t.topic_id for t in found])
+        # A topic is shared when one of the evidence passages shown is among the member's passages on it
+        # (evidence is the member's own passages in the same selection, so no second topic lookup).
         mine = own[member.member_id]
+        shown = np.asarray([h.passage_id for h in member.evidence], dtype=np.int32)
         shared = [TopicScore(t.topic_id, t.label, t.score, len(mine[t.topic_id]))
-                  for t in found if evidence_topics.get(t.topic_id, 0.0) >= TOPIC_MIN]
+                  for t in found if np.isin(shown, mine[t.topic_id]).any()]
         union = (np.unique(np.concatenate([mine[t.topic_id] for t in shared])) if shared
                  else np.zeros(0, dtype=np.int32))
         outcome.append(MatchedMember(member, shared, _reason(member, shared, len(union), searcher.meetings_of(union))))

@@ -228,8 +228,10 @@ def rank_members(
         mine = codes == code
         return sorted(zip(values[mine].tolist(), pids[mine].tolist(), strict=True), reverse=True)[:n]
 
-    wanted_own = {m: [(v, pid) for v, pid in best if v >= EVIDENCE_MIN_SHARE * best[0][0]]
-                  for m, best in ((m, best_of(own_pids, own_member, own_value, c, evidence)) for _, m, _, c in ranked)}
+    def shown(best: list[tuple[float, int]]) -> list[tuple[float, int]]:
+        return [(v, pid) for v, pid in best if v >= EVIDENCE_MIN_SHARE * best[0][0]]
+
+    wanted_own = {m: shown(best_of(own_pids, own_member, own_value, c, evidence)) for _, m, _, c in ranked}
     wanted_ans = {m: best_of(ans_pids, ans_member, ans_rel, c, 1) for _, m, _, c in ranked}
     wanted_posts = {m: best_of(post_pids, post_member, post_value, c, POST_EVIDENCE) for _, m, _, c in ranked}
     matched = {m: int(n_own[c]) for _, m, _, c in ranked}

@@ -100,7 +100,6 @@ def test_match_ranks_the_dev_queries_as_well_as_member_search(searcher):
     queries = load_queries(Path(__file__).resolve().parents[2] / "data/eval/member-queries-dev.jsonl")
     via_match = evaluate_members(searcher, queries, via="match")
     via_search = evaluate_members(searcher, queries)
-    print(via_match, via_search)
     assert via_match["via"] == "match" and via_match["n"] == via_search["n"]
     for kind in ("topic", "summary"):
         assert via_match["ndcg@10"][kind] >= via_search["ndcg@10"][kind] - 0.01, kind
