@@ -158,10 +158,11 @@ class Assembly(BaseModel):
     assembly_code: str
     name: str
     prefecture: str | None
-    meetings: int
+    meetings: int = Field(description="Meetings whose minutes have text in the index (members' blog posts "
+                                      "and empty records, such as a list page of sessions, are not counted)")
     members: int
-    first_date: date | None
-    last_date: date | None
+    first_date: date | None = Field(description="Date of the earliest of those meetings")
+    last_date: date | None = Field(description="Date of the latest of those meetings")
 
 
 class Assemblies(BaseModel):
@@ -180,7 +181,7 @@ class MatchRequest(BaseModel):
         description="解決策・課題の説明 (自由記述、2,000字まで)",
         examples=["病児保育のオンライン予約システム。空き状況を確認でき、LINEから予約できる"],
     )
-    assemblies: list[Annotated[str, Field(pattern=r"^\d{6}$")]] | None = Field(
+    assemblies: list[Annotated[str, Field(pattern=r"^[0-9]{6}$")]] | None = Field(
         default=None, max_length=100, description="議会の団体コード (6桁)")
     since: date | None = Field(default=None, description="この日以降の発言")
     until: date | None = Field(default=None, description="この日以前の発言")

@@ -281,6 +281,7 @@ class _Builder:
                 raise _Abandon
             with self._phase("terms"):
                 self._finish_terms_incremental(con)
+            self._carry_lists(con, surnames=False)
             self.summary.added_meetings = len(added)
             self.summary.removed_meetings = len(removed)
             with self._phase("finish"):
@@ -313,8 +314,16 @@ class _Builder:
         con = duckdb.connect(str(self.db_path), read_only=True)
         try:
             self._count(con)
+            self._carry_lists(con, surnames=True)
         finally:
             con.close()
+
+    def _carry_lists(self, con, surnames: bool) -> None:
+        """The previous build's unlinked posts (and ambiguous surnames) for a build that did not redo them."""
+        info = dict(con.execute("SELECT key, value FROM build_info").fetchall())
+        self.summary.posts_unlinked = json.loads(info.get("posts_unlinked_list") or "[]")
+        if surnames:
+            self.summary.surname_ambiguous = json.loads(info.get("surname_ambiguous") or "[]")
 
     def _delete_meetings(self, con: duckdb.DuckDBPyConnection, meeting_ids: list[str]) -> None:
         if not meeting_ids:
@@ -575,6 +584,9 @@ class _Builder:
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "raw_dir": str(self.store.root),
             "k1": str(K1), "b": str(B), "epsilon": str(EPSILON), "meetings": str(self.summary.meetings),
             "passages": str(self.summary.passages), "posts_unlinked": str(len(self.summary.posts_unlinked)),
+            # Kept so that a build that changes nothing (or only adds meetings) can still report them.
+            "posts_unlinked_list": json.dumps(self.summary.posts_unlinked, ensure_ascii=False),
+            "surname_ambiguous": json.dumps(self.summary.surname_ambiguous, ensure_ascii=False),
         }
         if self.embedder is not None:
             info.update({"embedding_model": self.model, "embedding_dim": str(self.embedder.dim)})
@@ -588,6 +600,8 @@ class _Builder:
         s.speeches = con.execute("SELECT count(*) FROM speeches").fetchall()[0][0]
         s.passages = con.execute("SELECT count(*) FROM passages").fetchall()[0][0]
         s.members = con.execute("SELECT count(*) FROM members").fetchall()[0][0]
+        s.surname_linked = con.execute("SELECT count(*) FROM surname_links").fetchall()[0][0]
+        s.posts = con.execute("SELECT count(*) FROM meetings WHERE kind = $k", {"k": POST_KIND}).fetchall()[0][0]
         s.terms = con.execute("SELECT count(*) FROM terms WHERE df > 0").fetchall()[0][0]
         s.postings = con.execute("SELECT count(*) FROM postings").fetchall()[0][0]
         s.topic_links = con.execute("SELECT count(*) FROM passage_topics").fetchall()[0][0]

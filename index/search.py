@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from index.bm25 import Bm25Index, _arrow
 from index.dense import DenseIndex
 from index.members import MemberScore, rank_members
+from index.people import POST_KIND
 from index.speech_bm25 import SpeechBm25
 from index.topic_scores import PassageTopics
 from nlp.tokenizer import tokenize
@@ -789,13 +790,18 @@ class Searcher:
     def assemblies(self) -> list[dict]:
         cur = self.cursor()
         try:
+            # Minutes only: blog posts are stored as meetings of their own kind, and some source
+            # records are list pages of sessions with no speech (PoliInfo keeps a few).
             rows = cur.execute(
-                """SELECT a.assembly_code, a.name, a.prefecture,
-                          (SELECT count(*) FROM meetings m WHERE m.assembly_code = a.assembly_code) AS meetings,
+                """WITH minutes AS (
+                       SELECT m.assembly_code, m.date FROM meetings m
+                       WHERE m.kind <> $post AND EXISTS (SELECT 1 FROM passages p WHERE p.meeting_id = m.meeting_id))
+                   SELECT a.assembly_code, a.name, a.prefecture,
+                          (SELECT count(*) FROM minutes m WHERE m.assembly_code = a.assembly_code) AS meetings,
                           (SELECT count(*) FROM members mb WHERE mb.assembly_code = a.assembly_code) AS members,
-                          (SELECT min(date) FROM meetings m WHERE m.assembly_code = a.assembly_code) AS first_date,
-                          (SELECT max(date) FROM meetings m WHERE m.assembly_code = a.assembly_code) AS last_date
-                   FROM assemblies a ORDER BY a.assembly_code"""
+                          (SELECT min(date) FROM minutes m WHERE m.assembly_code = a.assembly_code) AS first_date,
+                          (SELECT max(date) FROM minutes m WHERE m.assembly_code = a.assembly_code) AS last_date
+                   FROM assemblies a ORDER BY a.assembly_code""", {"post": POST_KIND}
             ).fetchall()
             cols = [d[0] for d in cur.description]
             return [dict(zip(cols, r, strict=True)) for r in rows]

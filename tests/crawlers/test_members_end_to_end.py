@@ -21,6 +21,22 @@ def test_build_links_roster_members_and_posts_to_minutes_speakers(crawled_index)
     assert summary.posts == 6 and summary.posts_unlinked == []
 
 
+def test_a_build_that_changes_nothing_reports_the_same_posts(crawled_index):
+    from index.build import build_index
+
+    db, _ = crawled_index
+    again = build_index(db.parent / "raw", db, workers=1)
+    assert again.mode == "unchanged" and (again.posts, again.posts_unlinked) == (6, [])
+
+
+def test_blog_posts_are_not_counted_as_meetings_of_the_assembly(crawled_index):
+    db, _ = crawled_index
+    with TestClient(create_app(db)) as client:
+        (assembly,) = client.get("/v1/assemblies").json()["data"]
+    # The 8 plenary days of 2020 (the 6 blog posts, Feb–Mar 2020, are not meetings).
+    assert (assembly["meetings"], assembly["first_date"], assembly["last_date"]) == (8, "2020-02-19", "2020-06-03")
+
+
 def test_member_record_has_committees_links_and_posts(crawled_index):
     db, _ = crawled_index
     with TestClient(create_app(db)) as client:

@@ -170,6 +170,24 @@ def test_incremental_build_replaces_a_changed_meeting(tmp_path):
     assert versions == 1 and mentions == 1 and speeches == len(record.speeches)
 
 
+def test_every_kind_of_build_reports_the_surname_links_of_the_index(tmp_path):
+    """Committee minutes name members by surname (鈴木委員); the summary of an incremental build and of
+    one that changes nothing reports the same links and ambiguities as a full build of the same store."""
+    raw = tmp_path / "raw"
+    import_files([PROCEEDINGS_2020], RawStore(raw))
+    db = tmp_path / "index.duckdb"
+    assert build_index(raw, db, workers=1, embedding_model=None).surname_linked == 0
+    import_files([PROCEEDINGS_2020.parents[1] / "tokyo-committees" / "bank.json"], RawStore(raw))
+    added = build_index(raw, db, workers=1, embedding_model=None)
+    unchanged = build_index(raw, db, workers=1, embedding_model=None)
+    full = build_index(raw, tmp_path / "full.duckdb", workers=1, embedding_model=None)
+    assert (added.mode, unchanged.mode, full.mode) == ("incremental", "unchanged", "full")
+    for summary in (added, unchanged, full):
+        assert summary.surname_linked == 1
+        assert summary.surname_ambiguous == ["130001:鈴木 → 鈴木章浩/鈴木邦和"]
+        assert "(1 surname-only linked, 1 ambiguous left unlinked)" in summary.line()
+
+
 def test_changed_rosters_make_a_full_build(tmp_path):
     raw = tmp_path / "raw"
     store = RawStore(raw)
