@@ -28,6 +28,22 @@ def _err(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
 
 
+def _check_url(option: str, value: str | None) -> None:
+    """Exit 2 naming the option unless ``value`` is an http(s) URL with a host."""
+    from urllib.parse import urlsplit
+
+    if value is None:
+        return
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed [IPv6 bracket
+        ok = False
+    if not ok:
+        _err(f"{option} {value!r}: expected an http:// or https:// URL")
+        raise typer.Exit(2)
+
+
 def sources(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -59,7 +75,9 @@ def sources(
 def crawl(
     assembly: Annotated[str, typer.Option("--assembly", help="6-digit 団体コード (000001 衆議院, 000002 参議院).")],
     since: Annotated[str | None, typer.Option(help="Only minutes held on or after this date (YYYY-MM-DD).")] = None,
-    raw_dir: Annotated[Path, typer.Option("--raw-dir", help="Raw store directory.")] = Path("var/raw"),
+    raw_dir: Annotated[
+        Path | None, typer.Option("--raw-dir", help="Raw store directory (default: $GIKAI_RAW_DIR, else var/raw).")
+    ] = None,
     redis: Annotated[
         str | None, typer.Option("--redis", help="Redis URL: share one request queue between processes.")
     ] = None,
@@ -83,6 +101,7 @@ def crawl(
     """Crawl one assembly's minutes into the raw store and print the summary line."""
     from crawlers.registry import SYSTEMS, UnknownAssemblyError
     from crawlers.runner import CrawlError, crawl_summary_line, resolve_target, run_crawl
+    from crawlers.settings import default_raw_dir
 
     since_date = None
     if since:
@@ -94,6 +113,7 @@ def crawl(
     if system and system not in SYSTEMS:
         _err(f"--system {system!r}: expected one of {', '.join(SYSTEMS)}")
         raise typer.Exit(2)
+    _check_url("--start-url", start_url)
     try:
         target = resolve_target(
             assembly, system=system, start_url=start_url, use_permission=ignore_robots_permitted
@@ -114,7 +134,7 @@ def crawl(
         stats = run_crawl(
             target,
             since=since_date,
-            raw_dir=raw_dir,
+            raw_dir=raw_dir or default_raw_dir(),
             redis_url=redis,
             redis_flush=redis_flush,
             jobdir=jobdir,
@@ -176,7 +196,9 @@ def crawl_members(
     member: Annotated[str | None, typer.Option("--member", help="Whose site --blog-url is.")] = None,
     max_pages: Annotated[int, typer.Option("--max-pages", help="Article pages per site at most.")] = 20,
     since: Annotated[str | None, typer.Option(help="Only posts published on or after (YYYY-MM-DD).")] = None,
-    raw_dir: Annotated[Path, typer.Option("--raw-dir", help="Raw store directory.")] = Path("var/raw"),
+    raw_dir: Annotated[
+        Path | None, typer.Option("--raw-dir", help="Raw store directory (default: $GIKAI_RAW_DIR, else var/raw).")
+    ] = None,
     stats_json: Annotated[Path | None, typer.Option("--stats-json", help="Write each stage's stats here.")] = None,
     log_level: Annotated[str | None, typer.Option("--log-level", help="Scrapy log level.")] = None,
 ) -> None:
@@ -187,6 +209,7 @@ def crawl_members(
     from crawlers.member_crawl import MemberCrawl, check, run_member_crawl, summary_lines
     from crawlers.registry import UnknownAssemblyError
     from crawlers.runner import CrawlError
+    from crawlers.settings import default_raw_dir
 
     since_date = None
     if since:
@@ -195,6 +218,8 @@ def crawl_members(
         except ValueError:
             _err(f"--since {since!r}: expected a date YYYY-MM-DD")
             raise typer.Exit(2) from None
+    _check_url("--start-url", start_url)
+    _check_url("--blog-url", blog_url)
     job = MemberCrawl(assembly, start_url, blog_url, member, posts, max_pages)
     try:
         check(job)
@@ -202,7 +227,9 @@ def crawl_members(
         _err(str(exc))
         raise typer.Exit(2) from None
     try:
-        stats = run_member_crawl(job, since=since_date, raw_dir=raw_dir, stats_path=stats_json, log_level=log_level)
+        stats = run_member_crawl(
+            job, since=since_date, raw_dir=raw_dir or default_raw_dir(), stats_path=stats_json, log_level=log_level
+        )
     except CrawlError as exc:
         _err(str(exc))
         raise typer.Exit(1) from None

@@ -57,7 +57,8 @@ def _parse_date(value: str | None) -> date | None:
 def _kind_and_committee(title: str, url: str) -> tuple[str, str | None]:
     if "臨時会" in title or "/record/extraordinary/" in url:
         return "臨時会", None
-    match = re.match(r"(.+?(?:委員会|審査会|小委員会))(?:速記録|会議録)", title)
+    # 速記録第二号, 会議録…, and the drafting committees' 「賀詞起草特別委員会の記録」.
+    match = re.match(r"(.+?(?:委員会|審査会|小委員会))の?(?:速記録|会議録|記録)", title)
     if match or "/record/proceedings/" not in url and "委員会" in title:
         return "委員会", match.group(1) if match else None
     return "本会議", None

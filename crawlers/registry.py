@@ -56,6 +56,11 @@ SPIDER_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 _DISCUSSNET_TENANT = re.compile(r"/tenant/[^/]+/", re.IGNORECASE)
+# Self-hosted installations keep the vendors' own paths and query strings.
+_VOICES_PATH = re.compile(r"/voices/|/g0\dv_search\.asp$|/voiweb\.exe$", re.IGNORECASE)
+_KENSAKUSYSTEM_PATH = re.compile(r"/cgi-bin3/(?:Search2|See|ResultFrame|r_Speakers|GetPerson)\.exe$", re.IGNORECASE)
+_DBSEARCH_PATH = re.compile(r"/index\.php(?:/\d+)?$", re.IGNORECASE)
+_DBSEARCH_QUERY = re.compile(r"(?:^|&)Template=", re.IGNORECASE)
 
 
 class UnknownAssemblyError(KeyError):
@@ -72,6 +77,8 @@ def detect_system(url: str) -> str:
     'discussnet_ssp'
     >>> detect_system("http://giji.city.yokohama.lg.jp/tenant/yokohama/MinuteSearch.html")
     'discussnet_ssp'
+    >>> detect_system("https://kaigiroku.city.shinagawa.tokyo.jp/index.php/9112250?Template=search-phrase")
+    'dbsearch'
     >>> detect_system("https://example.jp/kaigiroku/")
     'unsupported'
     """
@@ -82,11 +89,11 @@ def detect_system(url: str) -> str:
     path = parts.path.lower()
     if host == "kaigiroku.net" or host.endswith(".kaigiroku.net"):
         return "discussnet_ssp"
-    if host.endswith(".dbsr.jp"):
+    if host.endswith(".dbsr.jp") or (_DBSEARCH_PATH.search(path) and _DBSEARCH_QUERY.search(parts.query)):
         return "dbsearch"
-    if host.endswith("gijiroku.com") or "/voices/" in path:
+    if host.endswith("gijiroku.com") or _VOICES_PATH.search(path):
         return "voices"
-    if host.endswith("kensakusystem.jp"):
+    if host.endswith("kensakusystem.jp") or _KENSAKUSYSTEM_PATH.search(path):
         return "kensakusystem"
     if "gikai.metro.tokyo" in host:
         return "tokyo_gikai"

@@ -124,6 +124,12 @@ def run_crawl(
     if stats_path:
         payload = {"summary": summary, "stats": {k: _jsonable(v) for k, v in stats.items()}}
         Path(stats_path).write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    if stats.get("finish_reason") == "start_error":
+        # Scrapy logs the spider's exception and closes the crawl as if it had run.
+        raise CrawlError(
+            f"crawl of {target.assembly_code} ({target.start_url}) could not start: the {target.system} spider "
+            "failed while making its first requests (the ERROR above says why)"
+        )
     return stats
 
 

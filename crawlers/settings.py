@@ -5,10 +5,13 @@ environment variables prefixed ``GIKAI_``:
 
 - ``GIKAI_USER_AGENT``: the whole User-Agent string;
 - ``GIKAI_CONTACT``: contact put into the default User-Agent;
+- ``GIKAI_RAW_DIR``: the raw store (default ``var/raw``), the same variable
+  ``gikai import`` and ``gikai build`` read (``api/settings.py``);
 - ``GIKAI_SCRAPY_<NAME>``: any Scrapy setting, e.g. ``GIKAI_SCRAPY_DOWNLOAD_DELAY=3``
   (tests use it to crawl the local server without delay).
 
-Nothing else in ``crawlers`` reads ``os.environ``.
+Elsewhere in ``crawlers`` only :mod:`crawlers.registry` (``GIKAI_PERMISSIONS_FILE``)
+and :mod:`crawlers.sns` (``GIKAI_X_BEARER_TOKEN``, ``GIKAI_X_API_BASE``) read ``os.environ``.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.5
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5
+"""Each delay is 0.5–1.5 × DOWNLOAD_DELAY (Scrapy ≥ 2.19; replaces the deprecated RANDOMIZE_DOWNLOAD_DELAY)."""
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY
 AUTOTHROTTLE_MAX_DELAY = 60.0
@@ -92,9 +96,17 @@ def _coerce(value: str) -> Any:
         return value
 
 
+def default_raw_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``$GIKAI_RAW_DIR``, else ``var/raw``: where crawls write when no ``--raw-dir`` is given."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("GIKAI_RAW_DIR") or RAW_DIR)
+
+
 def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     environ = os.environ if environ is None else environ
     out: dict[str, Any] = {}
+    if raw_dir := environ.get("GIKAI_RAW_DIR"):
+        out["RAW_DIR"] = raw_dir
     if contact := environ.get("GIKAI_CONTACT"):
         out["USER_AGENT"] = f"gikai-crawler/0.1 (+{PROJECT_URL}; contact: {contact})"
     if ua := environ.get("GIKAI_USER_AGENT"):

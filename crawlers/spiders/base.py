@@ -56,7 +56,17 @@ from crawlers.stats import summarize, summary_line
 PARSE_ERRORS = (ValueError, KeyError, TypeError)
 """What a parse function raises for a page it cannot read (json errors are ValueErrors)."""
 
-_COMMITTEE = re.compile(r"([^\s　（(）)、,・「」]*?(?:委員会|分科会|審査会|調査会|協議会))")
+_COMMITTEE = re.compile(
+    r"([^\s　（(）)、,・「」－]*?(?:委員会|分科会|審査会|調査会|協議会)"
+    r"(?:[^\s　（(）)、,・「」－]*?(?:分科会|小委員会|理事会))?)"
+)
+# What comes before a committee name in a title and is not part of it: the date
+# (``令和　６年１２月２６日``, ``平成２５年度``) and the session (``第１回``, ``２月定例会``).
+_TITLE_DATE = re.compile(
+    r"(?:令和|平成|昭和)?[\s　]*[0-9０-９元]{1,4}[\s　]*年度?"
+    r"(?:[\s　]*[0-9０-９]{1,2}[\s　]*月)?(?:[\s　]*[0-9０-９]{1,2}[\s　]*日)?"
+)
+_TITLE_SESSION = re.compile(r"第[0-9０-９]+回|[^\s　（(）)、,・「」－]*?(?:定例会|臨時会)")
 
 
 def meeting_kind_from_title(title: str) -> str:
@@ -69,8 +79,13 @@ def meeting_kind_from_title(title: str) -> str:
 
 
 def committee_from_title(title: str, assembly_name: str | None = None) -> str | None:
-    """``函館市議会予算特別委員会（令和７年…）`` → ``予算特別委員会``."""
-    m = _COMMITTEE.search(title)
+    """``函館市議会予算特別委員会（令和７年…）`` → ``予算特別委員会``.
+
+    Dates and session names written before the committee are not part of it:
+    ``令和　６年１２月２６日議会運営委員会－12月26日-01号`` (VOICES) → ``議会運営委員会``;
+    a sub-committee keeps its parent: ``予算決算委員会都市建設分科会``.
+    """
+    m = _COMMITTEE.search(_TITLE_SESSION.sub(" ", _TITLE_DATE.sub(" ", title)))
     if not m:
         return None
     name = m.group(1)

@@ -9,6 +9,9 @@ One record per document with speeches; the id is the document URL without the
 session number (:func:`crawlers.parsers.dbsearch.stable_url`), so a re-crawl
 recognises what it stored. Attendance lists, tables of contents and appendices
 (``名簿``, ``目次``, ``資料``, ``署名``) are skipped by title before fetching.
+A document URL answered by anything but the document or its frameset (the top
+page or a result list, as an expired session shows them) is quarantined as
+``no_document``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from crawlers.spiders.base import MinutesSpider
 
 _SEARCH_FORM = re.compile(r"[?&]Template=search-(?!library)", re.IGNORECASE)
 _TERM_END = re.compile(r"[?&]TermEnd=(\d{4}-\d{2}-\d{2})", re.IGNORECASE)
+_DOC_FRAME = re.compile(r"[?&]Template=doc-", re.IGNORECASE)
 NOT_MINUTES = re.compile(r"名簿|目次|資料|署名|[\s\u3000]日程$|日程[\s\u3000]*[］\]]")
 
 
@@ -48,25 +52,33 @@ class DBSearchSpider(MinutesSpider):
         page = self.parse_or_quarantine(response, dbsearch.parse)
         if page is None:
             return
-        if page.kind == "meeting_list":
+        if page.kind == "minutes":
+            yield from self._record(response, page, meeting)
+        elif meeting is not None:
+            # Inside a document only its frames lead on. Any other page (the top
+            # page or a result list, as an expired session shows them) means the
+            # document could not be read: set it aside rather than lose it silently
+            # or walk the lists again.
+            frames = [link for link in page.links if _DOC_FRAME.search(link)]
+            if not frames:
+                self.quarantine(response, "no_document", detail=f"{page.title or 'untitled page'} for {meeting.url}")
+            for link in frames:
+                # The frame URLs (…/index.php/<n>?Template=doc-page) name the session's
+                # current document, not a document: two documents can share one, so
+                # they must not be deduplicated.
+                yield self.request(link, self.parse_page, cb_kwargs={"meeting": meeting}, dont_filter=True)
+        elif page.kind == "meeting_list":
             yield from self._documents(page.meetings)
             for link in page.links:
                 yield self.request(link, self.parse_page)
-        elif page.kind == "minutes":
-            yield from self._record(response, page, meeting)
         else:
             for link in page.links:
-                if meeting is None and self._list_before_since(link):
+                if self._list_before_since(link):
                     if link not in self._pruned:
                         self._pruned.add(link)
                         self.skip("before_since", link)
                     continue
-                # Inside a document the frame URLs (…/index.php/<n>?Template=doc-page)
-                # name the session's current document, not a document: two
-                # documents can share one, so they must not be deduplicated.
-                yield self.request(
-                    link, self.parse_page, cb_kwargs={"meeting": meeting}, dont_filter=meeting is not None
-                )
+                yield self.request(link, self.parse_page)
 
     def _list_before_since(self, url: str) -> bool:
         m = _TERM_END.search(url)

@@ -75,7 +75,7 @@ class DiscussNetSSPSpider(MinutesSpider):
                 # 議案・日程表 etc.: documents without speeches, not sittings.
                 self.inc("councils/materials_ignored")
                 continue
-            year = era_year(council.name) or council.view_year
+            year = council_year(council)
             if self.since and year and year < self.since.year:
                 self.skip("before_since", f"council {council.council_id} {council.name}")
                 continue
@@ -88,7 +88,7 @@ class DiscussNetSSPSpider(MinutesSpider):
 
     def parse_schedules(self, response, tenant_id: int, council: ssp.Council):
         schedules = self.parse_or_quarantine(response, lambda body, url: ssp.parse_schedules(body))
-        year = era_year(council.name) or council.view_year
+        year = council_year(council)
         for schedule in schedules or []:
             url = self.viewer_url(tenant_id, council.council_id, schedule.schedule_id)
             day = _schedule_date(year, schedule.name)
@@ -122,6 +122,15 @@ class DiscussNetSSPSpider(MinutesSpider):
         record = self.record_or_quarantine(response, page, url, **extra)
         if record is not None:
             yield record
+
+
+def council_year(council: ssp.Council) -> int | None:
+    """Calendar year of a council's sittings: the listing's year tab, else the year in its name.
+
+    The name gives the fiscal year, not the calendar year, for a 決算 committee:
+    ``平成２５年度函館市各会計決算特別委員会`` sits in 2014 and is listed under 2014.
+    """
+    return council.view_year or era_year(council.name)
 
 
 def _schedule_date(year: int | None, label: str) -> Date | None:

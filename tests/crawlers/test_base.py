@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -41,11 +42,36 @@ def page(title="令和二年東京都議会会議録第二号") -> ParsedPage:
         ("令和　７年第１回　１月臨時会", "臨時会", None),
         ("議会運営委員会速記録第六号", "委員会", "議会運営委員会"),
         ("函館市議会予算特別委員会（令和　７年第１回定例会）", "委員会", "予算特別委員会"),
+        ("令和　６年１２月２６日議会運営委員会－12月26日-01号", "委員会", "議会運営委員会"),
+        ("令和　６年　１月１０日広報広聴委員会－01月10日-01号", "委員会", "広報広聴委員会"),
+        ("令和　６年１２月２３日予算決算委員会都市建設分科会－12月23日-01号", "委員会", "予算決算委員会都市建設分科会"),
+        ("令和６年第１回定例会予算特別委員会", "委員会", "予算特別委員会"),
     ],
 )
 def test_kind_and_committee_from_title(title, kind, committee):
     assert meeting_kind_from_title(title) == kind
     assert committee_from_title(title, "函館市議会") == committee
+
+
+def test_committee_of_real_voices_titles_leaves_the_date_out():
+    """つくば市's VOICES list writes the sitting date before the committee name."""
+    from collections import Counter
+    from pathlib import Path
+
+    from crawlers.parsers import voices
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "gijiroku-com" / "standard" / "search-result.html"
+    listed = voices.parse(fixture.read_bytes(), "https://www.city.tsukuba.ibaraki.gijiroku.com/voices/cgi/voiweb.exe")
+    committees = Counter(
+        committee_from_title(m.title, "つくば市議会") for m in listed.meetings if meeting_kind_from_title(m.title) == "委員会"
+    )
+    assert committees["議会運営委員会"] == 35
+    assert committees["総務文教委員会"] == 14
+    assert committees["予算決算委員会都市建設分科会"] == 6
+    assert committees["最終処分場に関する調査特別委員会"] == 3
+    # Before: "６年１２月２６日議会運営委員会", "８日予算決算委員会" … one "committee" per sitting day.
+    assert not [c for c in committees if re.search(r"[0-9０-９]", c or "")]
+    assert len(committees) == 17
 
 
 def test_make_meeting_record(spider):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from crawlers.commands import register
+from tests.crawlers.conftest import REPO, crawl_env
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SAAS = FIXTURES / "discussnet-ssp" / "saas"
@@ -110,3 +113,42 @@ def test_crawl_bad_since_exit_2(cli):
 def test_crawl_unknown_system_exit_2(cli):
     result = cli("crawl", "--assembly", "012025", "--system", "nosuch")
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://example.jp/voices/", "http://[::1/x", "/voices/g08v_search.asp"])
+def test_crawl_bad_start_url_exit_2(cli, url):
+    # Before: exit 0 and "fetched=0 stored=0 …", the cause only in Scrapy's log.
+    result = cli("crawl", "--assembly", "082201", "--system", "voices", "--start-url", url)
+    assert result.exit_code == 2
+    assert f"--start-url {url!r}: expected an http:// or https:// URL" in result.output
+
+
+def test_crawl_members_bad_urls_exit_2(cli):
+    result = cli("crawl-members", "--assembly", "130001", "--start-url", "membership.html")
+    assert result.exit_code == 2
+    assert "--start-url 'membership.html'" in result.output
+    result = cli("crawl-members", "--assembly", "130001", "--blog-url", "blog", "--member", "増子ひろき")
+    assert result.exit_code == 2
+    assert "--blog-url 'blog'" in result.output
+
+
+def test_spider_that_cannot_start_is_a_crawl_error(tmp_path):
+    """The library path (no CLI check): a start URL the spider cannot request fails the crawl, naming it."""
+    code = (
+        "from crawlers.runner import CrawlError, CrawlTarget, run_crawl\n"
+        "try:\n"
+        f"    run_crawl(CrawlTarget('082201', 'voices', 'notaurl', 'direct'), raw_dir={str(tmp_path / 'raw')!r})\n"
+        "except CrawlError as exc:\n"
+        "    print('CrawlError:', exc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=crawl_env(), capture_output=True, text=True,
+                            timeout=60)
+    assert "CrawlError: crawl of 082201 (notaurl) could not start" in result.stdout, result.stderr[-2000:]
+    assert "Missing scheme in request url: notaurl/cgi/voiweb.exe" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["crawl", "crawl-members"])
+def test_help_names_the_raw_dir_default(cli, command):
+    result = cli(command, "--help")
+    assert result.exit_code == 0
+    assert "$GIKAI_RAW_DIR" in result.output  # a "[default: …]" help text is eaten by rich markup

@@ -44,3 +44,13 @@ def test_broken_file_is_named(tmp_path):
         list(read_poliinfo(bad))
     summary = import_files([bad], RawStore(tmp_path / "raw"))
     assert summary.created == 0 and "bad.json" in summary.rejected[0]
+
+
+def test_drafting_committee_records_name_their_committee():
+    """「賀詞起草特別委員会の記録」 (data/demo/tokyo-committees/draft.json) is a committee's record too."""
+    meetings = list(read_poliinfo(ROOT / "data" / "demo" / "tokyo-committees" / "draft.json"))
+    by_title = {m.title: m for m in meetings}
+    for name in ("賀詞起草特別委員会", "弔詞起草特別委員会", "奉呈文起草特別委員会"):
+        record = by_title[f"{name}の記録"]
+        assert (record.meeting_kind, record.committee) == ("委員会", name)
+    assert all(m.committee for m in meetings)

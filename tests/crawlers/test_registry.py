@@ -62,6 +62,28 @@ def test_self_hosted_discussnet_is_not_blocked_by_the_saas_robots():
     assert reg.status(reg.get("141003")) == "reachable"
 
 
+@pytest.mark.parametrize(
+    "code, name, system",
+    [
+        # Self-hosted installations, on the municipality's own host.
+        ("131091", "品川区議会", "dbsearch"),        # kaigiroku.city.shinagawa.tokyo.jp/index.php/…?Template=search-phrase
+        ("131113", "大田区議会", "voices"),          # www.gikai-ota-tokyo.jp/ota/g08v_search.asp
+        ("282219", "丹波篠山市議会", "kensakusystem"),  # kensaku.sasayama.jp/cgi-bin3/Search2.exe?Code=…
+    ],
+)
+def test_self_hosted_systems_are_recognised(code, name, system):
+    reg = default_registry()
+    assembly = reg.get(code)
+    assert (assembly.name, assembly.system, reg.status(assembly)) == (name, system, "reachable")
+
+
+def test_self_hosted_voices_cgi_is_beside_its_search_page():
+    from crawlers.parsers.voices import cgi_url
+
+    ota = default_registry().get("131113")
+    assert cgi_url(ota.url) == "http://www.gikai-ota-tokyo.jp/ota/cgi/voiweb.exe"
+
+
 def test_unknown_code_names_it():
     with pytest.raises(UnknownAssemblyError, match="unknown assembly code '999999'"):
         default_registry().get("999999")
@@ -71,6 +93,10 @@ def test_summary_counts_all_assemblies():
     summary = default_registry().summary()
     assert sum(summary["total"].values()) == 1794
     assert summary["discussnet_ssp"] == {"reachable": 1, "blocked": 531, "permitted": 0, "unsupported": 0}
+    assert summary["dbsearch"]["reachable"] == 166
+    assert summary["voices"]["reachable"] == 84
+    assert summary["kensakusystem"]["reachable"] == 143
+    assert summary["total"] == {"reachable": 395, "blocked": 531, "permitted": 0, "unsupported": 868}
     assert summary["unsupported"]["unsupported"] == summary["total"]["unsupported"]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from crawlers.settings import crawl_settings, env_overrides
 
 
@@ -11,6 +13,9 @@ def test_polite_defaults():
     assert s.getbool("AUTOTHROTTLE_ENABLED") is True
     assert s.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1
     assert s.getfloat("DOWNLOAD_DELAY") >= 1.0
+    assert s.getfloat("DOWNLOAD_DELAY_JITTER") == 0.5
+    # Setting the deprecated RANDOMIZE_DOWNLOAD_DELAY put a ScrapyDeprecationWarning in every crawl's log.
+    assert s.getpriority("RANDOMIZE_DOWNLOAD_DELAY") == 0
     assert "contact:" in s["USER_AGENT"] and "https://" in s["USER_AGENT"]
     assert s.getbool("HTTPCACHE_ENABLED") is False
     assert s["JOBDIR"] is None
@@ -57,3 +62,14 @@ def test_cli_options(tmp_path):
 def test_autothrottle_never_starts_below_the_delay():
     s = crawl_settings(environ={"GIKAI_SCRAPY_DOWNLOAD_DELAY": "5"})
     assert s.getfloat("AUTOTHROTTLE_START_DELAY") == 5
+
+
+def test_raw_dir_from_gikai_raw_dir(tmp_path):
+    from crawlers.settings import default_raw_dir
+
+    env = {"GIKAI_RAW_DIR": str(tmp_path / "raw")}
+    assert default_raw_dir(env) == tmp_path / "raw"
+    assert default_raw_dir({}) == Path("var/raw")
+    assert crawl_settings(environ=env)["RAW_DIR"] == str(tmp_path / "raw")
+    # --raw-dir still wins.
+    assert crawl_settings(raw_dir=tmp_path / "cli", environ=env)["RAW_DIR"] == str(tmp_path / "cli")

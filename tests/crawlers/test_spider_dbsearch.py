@@ -114,3 +114,25 @@ def test_current_template_crawl_builds_a_searchable_index(site, tmp_path, run_cr
     assert hits
     assert any("公営住宅" in hit.text for hit in hits)
     assert all(hit.url.startswith(site.url("/index.php/848322?Template=document&Id=")) for hit in hits)
+
+
+def test_document_answered_by_another_page_is_quarantined(site, tmp_path, run_crawl_cli):
+    """A document URL that shows the top page (as an expired session does) is set aside and counted,
+    not silently lost, and the lists it links to are not walked again."""
+    serve_aomori(site)
+    site.add("/index.php/3588550", file=FIXTURES / "doc-one-frame" / "top.html",
+             form={"Template": "doc-one-frame", "DocumentID": "1484"}, content_type=HTML)
+    raw = tmp_path / "raw"
+
+    stats = crawl(run_crawl_cli, site, raw, "022012", "/index.php/", "--since", "2024-12-06")
+
+    dates = sorted(str(r.date) for r in RawStore(raw).latest().values())
+    assert dates == ["2024-12-06", "2024-12-09", "2024-12-10", "2024-12-11", "2024-12-25"]  # not 12-12 (第８号)
+    assert stats["summary"]["quarantined"] == 1
+    assert stats["stats"]["quarantine/reason/no_document"] == 1
+    (meta,) = (tmp_path / "quarantine" / "dbsearch" / "022012").glob("*.json")
+    info = json.loads(meta.read_text(encoding="utf-8"))
+    assert info["url"].endswith("Template=doc-one-frame&VoiceType=onehit&DocumentID=1484")
+    assert info["reason"] == "no_document"
+    # The top page's library link is asked for once, by the crawl's own start, not again from the document.
+    assert len([r for r in site.seen("/index.php/6709393") if "search-library" in r.query]) <= 1

@@ -158,3 +158,61 @@ def test_jobdir_and_httpcache(site, tmp_path, run_crawl_cli, hakodate_councils_j
     assert stats["summary"]["stored"] == 7
     assert (tmp_path / "job" / "requests.seen").exists()
     assert (tmp_path / "httpcache" / "discussnet_ssp").is_dir()
+
+
+def test_raw_dir_defaults_to_gikai_raw_dir(site, tmp_path, run_crawl_cli, crawl_environ, hakodate_councils_json):
+    """Without --raw-dir the crawl writes where `gikai import` and `gikai build` read: $GIKAI_RAW_DIR."""
+    serve_hakodate(site, hakodate_councils_json, broken=False)
+    raw = tmp_path / "store" / "raw"
+    result = run_crawl_cli(
+        "crawl", "--assembly", "012025", "--system", "discussnet_ssp",
+        "--start-url", site.url("/tenant/hakodate/SpMinuteSearch.html"),
+        env=crawl_environ(GIKAI_RAW_DIR=str(raw)),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "stored=7" in result.stdout
+    assert "ScrapyDeprecationWarning" not in result.stderr  # was: RANDOMIZE_DOWNLOAD_DELAY in every crawl's log
+    records = RawStore(raw).latest()
+    assert len(records) == 7
+    first = records[("discussnet_ssp", site.url(
+        "/tenant/hakodate/SpMinuteView.html?tenant_id=537&council_id=1251&schedule_id=2"))]
+    assert first.speeches[0].speaker == "議長（吉田崇仁）"
+
+
+
+def _spider(tmp_path, since: str):
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.spiders.discussnet_ssp import DiscussNetSSPSpider
+
+    crawler = get_crawler(DiscussNetSSPSpider, {"RAW_DIR": str(tmp_path / "raw")})
+    return crawler._create_spider(
+        assembly_code="012025", start_url="https://ssp.kaigiroku.net/tenant/hakodate/SpMinuteSearch.html", since=since
+    )
+
+
+def test_fiscal_year_committee_is_dated_by_its_listing_year(tmp_path):
+    """平成２５年度…決算特別委員会 (council 122) sits in 2014 and the real listing files it under 2014:
+    a crawl --since 2014-06-01 must still ask for its sittings."""
+    from scrapy.http import TextResponse
+
+    from crawlers.parsers import discussnet_ssp as ssp
+    from crawlers.spiders.discussnet_ssp import council_year
+
+    body = (SAAS / "councils.json").read_bytes()
+    councils = {c.council_id: c for c in ssp.parse_councils(body)}
+    assert councils[122].name == "平成２５年度函館市各会計決算特別委員会"
+    assert council_year(councils[122]) == 2014  # the name's 平成25 is 2013
+    assert councils[115].name == "平成２４年度函館市各会計決算特別委員会"
+    assert council_year(councils[115]) == 2013
+    assert council_year(councils[121]) == 2014  # 平成２６年度…予算特別委員会 sits in March 2014
+    assert council_year(councils[1251]) == 2024
+
+    spider = _spider(tmp_path, "2014-06-01")
+    response = TextResponse("https://ssp.kaigiroku.net/dnp/search/councils/index", body=body, encoding="utf-8")
+    asked = {r.cb_kwargs["council"].council_id for r in spider.parse_councils(response, tenant_id=537)}
+    assert {122, 121, 1251} <= asked
+    assert 115 not in asked
+    assert spider.crawler.stats.get_value("skipped/before_since") == len(
+        [c for c in councils.values() if not c.is_materials and council_year(c) < 2014]
+    )

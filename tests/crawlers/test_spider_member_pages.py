@@ -126,3 +126,16 @@ def test_one_blog_by_url_since_and_max_pages(site, tmp_path, run_crawl_cli, craw
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert [p.title for p in posts(raw2).values()] == ["保育園の待機児童対策"]
+
+
+def test_crawl_members_writes_to_gikai_raw_dir_by_default(site, tmp_path, run_crawl_cli, crawl_environ):
+    serve(site)
+    raw = tmp_path / "env-raw"
+    result = run_crawl_cli(
+        "crawl-members", "--assembly", "130001", "--start-url", site.url("/membership/"), "--no-posts",
+        env={**env(site, crawl_environ), "GIKAI_RAW_DIR": str(raw)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "crawl-members 130001 roster: fetched=4 stored=4" in result.stdout
+    members = {m.name for m in RawStore(raw).latest("member").values()}
+    assert "増子ひろき" in members and len(members) == 4

@@ -83,6 +83,7 @@ def test_crawl_whole_documents_and_sidebar_fallback(site, tmp_path, run_crawl_cl
     assert whole.title == "令和　６年１２月２６日議会運営委員会－12月26日-02号"
     assert whole.date == date(2024, 12, 26)
     assert whole.meeting_kind == "委員会"
+    assert whole.committee == "議会運営委員会"  # not "６年１２月２６日議会運営委員会"
     assert whole.url.startswith(site.url(f"{CGI}?ACT=200&"))
     assert [s.speaker for s in whole.speeches] == ["塩田　委員長"]
     assert whole.speeches[0].text.startswith("改めましておはようございます。")
