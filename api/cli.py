@@ -26,6 +26,12 @@ err = Console(stderr=True)
 
 RawDir = Annotated[Path | None, typer.Option("--raw-dir", help="Raw store directory [default: $GIKAI_RAW_DIR or var/raw]")]
 DbPath = Annotated[Path | None, typer.Option("--db", help="Index file [default: $GIKAI_DB_PATH or var/index.duckdb]")]
+ServerUrl = Annotated[str | None, typer.Option(
+    "--url", envvar="GIKAI_URL",
+    help="Ask a running server (e.g. http://127.0.0.1:8000) instead of opening the index: no load time "
+         "[env GIKAI_URL]")]
+ApiKey = Annotated[str | None, typer.Option("--api-key", envvar="GIKAI_API_KEY",
+                                            help="API key for --url when the server requires one [env GIKAI_API_KEY]")]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -98,25 +104,36 @@ def search(
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object for machines")] = False,
     db: DbPath = None,
+    url: ServerUrl = None,
+    api_key: ApiKey = None,
 ) -> None:
     """Rank the members most engaged with a need, with their evidence passages."""
-    from api.deps import clean_text
     from api.schemas import MemberHit, Statement
-    from index.search import Filters, IndexNotFound, Searcher
 
-    try:
-        query = clean_text(query, "query", get_settings().max_query_chars)
-    except Exception as exc:  # HTTPException carries the same message the API gives
-        raise _fail(getattr(exc, "detail", str(exc))) from exc
-    filters = Filters(assembly=assembly or None, since=_parse_day(since, "--since"), until=_parse_day(until, "--until"))
-    searcher = Searcher(db or get_settings().db_path)
-    try:
-        if statements:
-            hits = [Statement.of(h) for h in searcher.search_statements(query, limit=limit, filters=filters)]
-        else:
-            hits = [MemberHit.of(m) for m in searcher.search_members(query, limit=limit, filters=filters)]
-    except IndexNotFound as exc:
-        raise _fail(str(exc)) from exc
+    if url:  # the server checks the input and answers with the same messages
+        path = "/v1/statements/search" if statements else "/v1/members/search"
+        params = {"q": query, "limit": limit, "assembly": assembly or None, "since": since, "until": until}
+        answer = _remote(url, "GET", path, params=params, api_key=api_key)
+        query = answer["query"]
+        hits = [(Statement if statements else MemberHit).model_validate(h) for h in answer["data"]]
+    else:
+        from api.deps import clean_text
+        from index.search import Filters, IndexNotFound, Searcher
+
+        try:
+            query = clean_text(query, "query", get_settings().max_query_chars)
+        except Exception as exc:  # HTTPException carries the same message the API gives
+            raise _fail(getattr(exc, "detail", str(exc))) from exc
+        filters = Filters(assembly=assembly or None, since=_parse_day(since, "--since"),
+                          until=_parse_day(until, "--until"))
+        searcher = Searcher(db or get_settings().db_path)
+        try:
+            if statements:
+                hits = [Statement.of(h) for h in searcher.search_statements(query, limit=limit, filters=filters)]
+            else:
+                hits = [MemberHit.of(m) for m in searcher.search_members(query, limit=limit, filters=filters)]
+        except IndexNotFound as exc:
+            raise _fail(str(exc)) from exc
     if as_json:
         print(json.dumps({"query": query, "data": [h.model_dump(mode="json") for h in hits]}, ensure_ascii=False))
         return
@@ -127,6 +144,22 @@ def search(
         _print_statements(hits)
     else:
         _print_members(query, hits)
+
+
+def _remote(url: str, method: str, path: str, **kwargs) -> dict:
+    from api.client import RemoteError, request
+
+    for name, value in (kwargs.get("params") or kwargs.get("body") or {}).items():
+        # Invalid UTF-8 in argv arrives as lone surrogates, which cannot be sent; say so as the API would.
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise _fail(f"{'query' if name == 'q' else name}: malformed Unicode (unpaired surrogate)") from exc
+    try:
+        return request(url, method, path, **kwargs)
+    except RemoteError as exc:
+        raise _fail(str(exc)) from exc
 
 
 def _print_members(query: str, hits) -> None:
@@ -163,31 +196,46 @@ def match(
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     db: DbPath = None,
+    url: ServerUrl = None,
+    api_key: ApiKey = None,
 ) -> None:
     """Members whose interests match a solution description, with matched topics, evidence and a reason."""
-    from api.deps import clean_text
     from api.schemas import MatchHit, MemberHit, TopicRef
-    from index.match import match_members
-    from index.search import Filters, IndexNotFound, Searcher
 
-    try:
-        description = clean_text(description, "description", 2000)
-    except Exception as exc:
-        raise _fail(getattr(exc, "detail", str(exc))) from exc
-    filters = Filters(assembly=assembly or None, since=_parse_day(since, "--since"), until=_parse_day(until, "--until"))
-    try:
-        result = match_members(Searcher(db or get_settings().db_path), description, filters, limit=limit)
-    except IndexNotFound as exc:
-        raise _fail(str(exc)) from exc
-    hits = [MatchHit(**MemberHit.of(m.member).model_dump(), matched_topics=[TopicRef(**t.__dict__) for t in m.topics],
-                     reason=m.reason) for m in result.members]
+    if url:  # the server checks the input and answers with the same messages
+        body = {"description": description, "assemblies": assembly or None, "since": since, "until": until,
+                "limit": limit}
+        answer = _remote(url, "POST", "/v1/match", body={k: v for k, v in body.items() if v is not None},
+                         api_key=api_key)
+        description = answer["description"]
+        topics = [TopicRef.model_validate(t) for t in answer["topics"]]
+        hits = [MatchHit.model_validate(h) for h in answer["data"]]
+    else:
+        from api.deps import clean_text
+        from index.match import match_members
+        from index.search import Filters, IndexNotFound, Searcher
+
+        try:
+            description = clean_text(description, "description", 2000)
+        except Exception as exc:
+            raise _fail(getattr(exc, "detail", str(exc))) from exc
+        filters = Filters(assembly=assembly or None, since=_parse_day(since, "--since"),
+                          until=_parse_day(until, "--until"))
+        try:
+            result = match_members(Searcher(db or get_settings().db_path), description, filters, limit=limit)
+        except IndexNotFound as exc:
+            raise _fail(str(exc)) from exc
+        topics = [TopicRef(**t.__dict__) for t in result.topics]
+        hits = [MatchHit(**MemberHit.of(m.member).model_dump(),
+                         matched_topics=[TopicRef(**t.__dict__) for t in m.topics], reason=m.reason)
+                for m in result.members]
     if as_json:
-        print(json.dumps({"description": description, "topics": [t.__dict__ for t in result.topics],
+        print(json.dumps({"description": description, "topics": [t.model_dump(mode="json") for t in topics],
                           "data": [h.model_dump(mode="json") for h in hits]}, ensure_ascii=False))
         return
     console.print("トピック: " + ("、".join(
         f"{t.label} ({t.score:.2f}, " + (f"議員の発言 {t.passages}件)" if t.passages else "該当する発言なし)")
-        for t in result.topics) or "なし"))
+        for t in topics) or "なし"))
     if not hits:
         console.print("該当する議員は見つかりませんでした / no member matches")
         return
@@ -308,6 +356,31 @@ def bench(
         raise typer.Exit(1)
 
 
+@eval_app.command("match")
+def eval_match(
+    descriptions: Annotated[Path, typer.Option(help="JSONL: {id, description[, assemblies]}")] = Path(
+        "data/eval/match-descriptions.jsonl"),
+    db: DbPath = None,
+    k: Annotated[int, typer.Option(min=1, max=100, help="Members per description")] = 5,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Share of `match` evidence on the topics of unlabelled solution descriptions (judged by the tagger)."""
+    from index.evaluate import evaluate_descriptions, load_jsonl
+    from index.search import IndexNotFound, Searcher
+
+    if not descriptions.exists():
+        raise _fail(f"{descriptions}: no such file")
+    try:
+        result = evaluate_descriptions(Searcher(db or get_settings().db_path),
+                                       load_jsonl(descriptions, ("id", "description")), k=k)
+    except (ValueError, IndexNotFound) as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        console.print(result)
+
+
 @eval_app.command("statements")
 def eval_statements(
     corpus: Annotated[Path, typer.Option(help="JSONL: {id, text} per statement")] = Path(
@@ -339,12 +412,19 @@ def eval_all(
     member_queries: Path = Path("data/eval/member-queries-dev.jsonl"),
     corpus: Path = Path("data/eval/statements-dev-corpus.jsonl"),
     statement_queries: Path = Path("data/eval/statements-dev-queries.jsonl"),
+    descriptions: Path = Path("data/eval/match-descriptions.jsonl"),
 ) -> None:
     """Member and statement metrics together, as one JSON object (what `make eval` prints)."""
-    from index.evaluate import evaluate_members, evaluate_statements, load_queries
+    from index.evaluate import (
+        evaluate_descriptions,
+        evaluate_members,
+        evaluate_statements,
+        load_jsonl,
+        load_queries,
+    )
     from index.search import IndexNotFound, Searcher
 
-    for path in (member_queries, corpus, statement_queries):
+    for path in (member_queries, corpus, statement_queries, descriptions):
         if not path.exists():
             raise _fail(f"{path}: no such file")
     try:
@@ -355,6 +435,8 @@ def eval_all(
             "match": evaluate_members(searcher, load_queries(member_queries), via="match"),
             "match_without_date_filter": evaluate_members(searcher, load_queries(member_queries), use_date=False,
                                                           via="match"),
+            "match_descriptions": {k: v for k, v in evaluate_descriptions(
+                searcher, load_jsonl(descriptions, ("id", "description"))).items() if k != "per_description"},
             "statements": evaluate_statements(corpus, statement_queries),
         }
     except (ValueError, IndexNotFound) as exc:

@@ -11,6 +11,7 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import Depends, HTTPException, Query, Request
 
+from api.schemas import NOT_BLANK
 from api.settings import Settings, get_settings
 from index.search import Filters, Searcher
 
@@ -55,7 +56,7 @@ def clean_text(value: str, name: str, max_chars: int) -> str:
 
 
 # At least one printable, non-space character: the schema says what clean_text enforces.
-_NOT_BLANK = r"[^\s\x00-\x1f\x7f]"
+_NOT_BLANK = NOT_BLANK
 
 
 async def query_text(settings: SettingsDep, q: Annotated[str, Query(
@@ -76,7 +77,7 @@ async def filters(
     until: Annotated[date | None, Query(description="この日以前の発言 (YYYY-MM-DD)")] = None,
 ) -> Filters:
     for code in assembly or []:
-        if not re.fullmatch(r"\d{6}", code):
+        if not re.fullmatch(r"[0-9]{6}", code):
             raise HTTPException(422, f"assembly: {code[:20]!r} is not a 6-digit 団体コード")
     if since and until and since > until:
         raise HTTPException(422, f"since ({since}) is after until ({until})")

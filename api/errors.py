@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas import DANTAI_CODE, NOT_BLANK
 from index.search import IndexNotFound
 
 log = logging.getLogger("gikai.api")
@@ -24,19 +25,42 @@ def _message(err: dict) -> str:
     if kind in ("string_too_short", "string_pattern_mismatch") and isinstance(value, str) and not value.strip():
         return "must not be empty"
     if kind == "string_pattern_mismatch":
-        return "must contain at least one visible character"
+        pattern = str(ctx.get("pattern", ""))
+        if pattern == DANTAI_CODE:  # the words of the query-string check (api.deps.filters)
+            return f"{str(value)[:20]!r} is not a 6-digit 団体コード"
+        if pattern == NOT_BLANK:
+            return "must contain at least one visible character"
+        return f"must match the pattern {pattern}"  # not every pattern is "not blank" (was said of any)
     if kind == "string_too_long" and isinstance(value, str):
         return f"{len(value)} characters; at most {ctx.get('max_length')} are accepted"
     return err.get("msg", "invalid")
 
 
-def _describe(exc: RequestValidationError) -> str:
+_JSON_OBJECT = "must be a JSON object sent with Content-Type: application/json"
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _describe(exc: RequestValidationError, content_type: str | None = None) -> str:
     parts = []
     for err in exc.errors():
         loc = tuple(err.get("loc", ()))
         if err.get("type") == "json_invalid":  # loc is ("body", character offset), not a field
             detail = (err.get("ctx") or {}).get("error", "JSON decode error")
             parts.append(f"body: not valid JSON ({detail} at character {loc[-1] if len(loc) > 1 else 0})")
+            continue
+        if loc == ("body",):
+            # The body as a whole: missing, not an object, or not read as JSON at all (another
+            # Content-Type, or none: `curl -d` sends form encoding). Was "request: Field required" /
+            # "request: Input should be a valid dictionary ...", which names neither the body nor the header.
+            if not _is_json(content_type) and err.get("type") != "missing":
+                shown = (content_type or "").split(";", 1)[0].strip() or "none"
+                parts.append(f"body: {_JSON_OBJECT} (Content-Type was {shown})")
+            else:
+                parts.append(f"body: {'required' if err.get('type') == 'missing' else 'not an object'}; {_JSON_OBJECT}")
             continue
         # Drop the location kind only: a body field may itself be called "query" (saved searches).
         if loc and loc[0] in ("query", "path", "body", "header", "cookie"):
@@ -48,8 +72,8 @@ def _describe(exc: RequestValidationError) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(422, _describe(exc))
+    async def validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, _describe(exc, request.headers.get("content-type")))
 
     @app.exception_handler(StarletteHTTPException)
     async def http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,8 +1,9 @@
-"""Conditional GET for the read endpoints: a weak ETag per (index build, request URL).
+"""Conditional GET for the read endpoints: a weak ETag per (index build, server code, request URL).
 
-A response only changes when ``gikai build`` swaps in a new index, so every successful
-``GET /v1/...`` carries ``ETag: W/"<sha256(build_info, full URL)>"``; a client that sends it back
-in ``If-None-Match`` gets ``304 Not Modified`` with no body until the next build.
+A response only changes when ``gikai build`` swaps in a new index or the server's code changes
+(see ``code_fingerprint``), so every successful ``GET /v1/...`` carries
+``ETag: W/"<sha256(build_info, code, full URL)>"``; a client that sends it back in
+``If-None-Match`` gets ``304 Not Modified`` with no body until the next build or upgrade.
 
 One ASGI middleware for every route (streaming exports included). Preconditions are evaluated
 on the response the request would get — after authentication, rate limits and validation, as
@@ -14,6 +15,7 @@ searches, deliveries) are left alone.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import anyio
 from starlette.datastructures import URL, Headers
@@ -25,6 +27,30 @@ PREFIX = "/v1/"
 EXCLUDED = ("/v1/saved-searches",)
 # Headers a 304 keeps (RFC 9110 §15.4.5) plus CORS: the body's own headers are dropped.
 _KEEP_ON_304 = {b"cache-control", b"content-location", b"date", b"etag", b"expires", b"vary"}
+
+
+# The code that turns an index into responses: the API, ranking/search, and query analysis.
+CODE_ROOTS = ("api", "index", "nlp")
+_REPO = Path(__file__).resolve().parents[1]
+
+
+def code_fingerprint(root: Path = _REPO, packages: tuple[str, ...] = CODE_ROOTS) -> str:
+    """A digest of the server's own source (*.py, *.yaml) under ``packages``.
+
+    A response is a function of the index *and* of the code that ranks and serialises it: the
+    README records ranking changes that need no rebuild (member embeddings 0.1 → 0, evidence
+    cut-offs), and new fields are added to responses. With only the build in the ETag, a client
+    revalidating after a server upgrade got 304 and kept the old ranking. Read once per process.
+    """
+    digest = hashlib.sha256()
+    for package in packages:
+        base = root / package
+        if not base.is_dir():
+            continue
+        for path in sorted(p for p in base.rglob("*") if p.suffix in (".py", ".yaml") and p.is_file()):
+            digest.update(str(path.relative_to(root)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def make_etag(build_id: str, url: str) -> str:
@@ -44,9 +70,10 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 class ETagMiddleware:
-    def __init__(self, app: ASGIApp, excluded: tuple[str, ...] = EXCLUDED):
+    def __init__(self, app: ASGIApp, excluded: tuple[str, ...] = EXCLUDED, code: str | None = None):
         self.app = app
         self.excluded = excluded
+        self.code = code_fingerprint() if code is None else code
         self._cached: tuple[tuple[int, int], str] | None = None
 
     @staticmethod
@@ -63,6 +90,7 @@ class ETagMiddleware:
         except IndexNotFound:
             return None
         build_id = "|".join(f"{k}={v}" for k, v in sorted(info.items()))  # built_at and what was built
+        build_id += f"|code={self.code}"  # and the code serving it (see code_fingerprint)
         self._cached = (identity, build_id)
         return build_id
 

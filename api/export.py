@@ -55,6 +55,9 @@ MEMBER_COLUMNS: list[tuple[str, Callable[[int, MemberHit], object]]] = [
     ("答弁の一致度", lambda rank, m: m.parts.answers),
     ("会議の広がり", lambda rank, m: m.parts.breadth),
     ("発言全体の一致度", lambda rank, m: m.parts.speech),
+    # The fifth part of the score (JSON parts.posts): without it the parts did not add up to スコア
+    # for a member with blog posts, and the CSV could not say why they ranked.
+    ("投稿の一致度", lambda rank, m: m.parts.posts),
     ("新しさ", lambda rank, m: m.parts.recency),
     ("一致した段落数", lambda rank, m: m.matched_passages),
     ("取り上げた会議数", lambda rank, m: m.meetings),
@@ -64,6 +67,7 @@ MEMBER_COLUMNS: list[tuple[str, Callable[[int, MemberHit], object]]] = [
     ("根拠の出典URL", lambda rank, m: _urls(m.evidence)),
     ("根拠の抜粋", lambda rank, m: _excerpt(m.evidence[0]) if m.evidence else ""),
     ("答弁の出典URL", lambda rank, m: _urls(m.answers)),
+    ("投稿の出典URL", lambda rank, m: _urls(m.posts)),
 ]
 
 STATEMENT_COLUMNS: list[tuple[str, Callable[[int, Statement], object]]] = [

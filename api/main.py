@@ -26,6 +26,42 @@ All errors share one shape: `{"ok": false, "status": 422, "error": "q: must not 
 """
 
 
+def _document_conditional_get(app: FastAPI) -> None:
+    """Put what ETagMiddleware does into the schema: the ETag header, If-None-Match and 304.
+
+    The README promises ETag / If-None-Match (304) on the reads, but /openapi.json showed neither,
+    so a client generated from it treated 304 as an undocumented status.
+    """
+    from api.etag import EXCLUDED, PREFIX
+
+    generate = app.openapi  # FastAPI's own, with every setting of the app
+
+    def schema() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        doc = generate()
+        for path, ops in doc.get("paths", {}).items():
+            op = ops.get("get")
+            if op is None or not path.startswith(PREFIX) or path.startswith(EXCLUDED):
+                continue
+            op.setdefault("parameters", []).append({
+                "name": "If-None-Match", "in": "header", "required": False,
+                "description": "前の 200 の ETag。索引が再構築されていなければ 304 (本文なし) を返します",
+                "schema": {"type": "string"},
+            })
+            ok = op.get("responses", {}).get("200")
+            if ok is not None:
+                ok.setdefault("headers", {})["ETag"] = {
+                    "description": "弱い ETag: 索引のビルド・サーバのコード・リクエストURLごと (再構築・更新のたびに変わる)",
+                    "schema": {"type": "string"},
+                }
+            op["responses"]["304"] = {"description": "Not Modified: If-None-Match が現在の ETag と一致 (本文なし)"}
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = schema
+
+
 def create_app(db_path: str | Path | None = None) -> FastAPI:
     settings = get_settings()
     searcher = Searcher(db_path or settings.db_path)
@@ -67,6 +103,7 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
             expose_headers=["ETag", "Retry-After", "X-Next-Cursor", "Link", "Content-Disposition"],
         )
     errors.install(app)
+    _document_conditional_get(app)
     app.include_router(export.router)  # before members: /v1/members/search.csv is not a member id
     app.include_router(members.router)
     app.include_router(statements.router)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, Field
 
-from index.members import MemberScore
-from index.search import StatementHit
+if TYPE_CHECKING:  # the models alone load without the search engine (`gikai search --url`)
+    from index.members import MemberScore
+    from index.search import StatementHit
+
+NOT_BLANK = r"[^\s\x00-\x1f\x7f]"  # at least one printable, non-space character (q, description)
+DANTAI_CODE = r"^[0-9]{6}$"  # an assembly's 団体コード: six ASCII digits
 
 
 class Error(BaseModel):
@@ -66,10 +70,11 @@ class MemberHit(BaseModel):
     assembly_name: str
     score: float
     parts: ScoreParts
-    matched_passages: int
-    meetings: int
-    first_date: date | None
-    last_date: date | None
+    matched_passages: int = Field(description="検索に一致した本人の質問段落の数")
+    meetings: int = Field(description="一致した段落がある会議の数")
+    first_date: date | None = Field(description="議員の会議録での最初の発言日 (一致した発言の日付ではなく、期間の絞り込みも反映しない。"
+                                                "/v1/members/{id} と同じ値)")
+    last_date: date | None = Field(description="議員の会議録での最後の発言日 (first_date と同じく議員全体の値)")
     evidence: list[Statement] = Field(description="根拠となる本人の発言段落")
     answers: list[Statement] = Field(description="その質問に対する執行部答弁")
     posts: list[Statement] = Field(default_factory=list,
@@ -148,7 +153,8 @@ class Member(BaseModel):
 
 class MemberStatements(BaseModel):
     member_id: str
-    total: int
+    total: int = Field(description="議員本人の質問段落の総数 (議会・期間の絞り込みは反映し、q は反映しない。"
+                                   "q があるときの一致件数は next_cursor が null になるまでの件数)")
     offset: int
     data: list[Statement]
     next_cursor: str | None = Field(default=None, description="次のページの cursor (最後のページでは null)")
@@ -177,11 +183,11 @@ class Health(BaseModel):
 
 class MatchRequest(BaseModel):
     description: str = Field(
-        min_length=1, max_length=2000, pattern=r"[^\s\x00-\x1f\x7f]",
+        min_length=1, max_length=2000, pattern=NOT_BLANK,
         description="解決策・課題の説明 (自由記述、2,000字まで)",
         examples=["病児保育のオンライン予約システム。空き状況を確認でき、LINEから予約できる"],
     )
-    assemblies: list[Annotated[str, Field(pattern=r"^[0-9]{6}$")]] | None = Field(
+    assemblies: list[Annotated[str, Field(pattern=DANTAI_CODE)]] | None = Field(
         default=None, max_length=100, description="議会の団体コード (6桁)")
     since: date | None = Field(default=None, description="この日以降の発言")
     until: date | None = Field(default=None, description="この日以前の発言")
@@ -264,7 +270,7 @@ class MemberTopics(BaseModel):
 
 
 class SavedSearchCreate(BaseModel):
-    query: str = Field(description="保存する検索語 (課題・政策)", examples=["待機児童"], max_length=1000)
+    query: str = Field(description="保存する検索語 (課題・政策)", examples=["待機児童"], min_length=1, max_length=1000)
     assemblies: list[str] | None = Field(
         default=None, description="対象の議会の団体コード (6桁)。省略するとすべての議会", examples=[["130001"]])
     callback_url: str = Field(description="新しい発言を POST する受信URL (http/https)",

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A list from the environment: `a,b` (what people write: GIKAI_CORS_ORIGINS=https://crm.example.com)
+# or a JSON array. Without NoDecode, pydantic-settings accepted only JSON and anything else stopped
+# `gikai serve` (and every other gikai command) at start with a SettingsError.
+EnvList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -17,14 +25,14 @@ class Settings(BaseSettings):
     port: int = 8000
     max_query_chars: int = 1000
     max_limit: int = 100
-    cors_origins: list[str] = []
+    cors_origins: EnvList = []
     # Application state (API keys, saved searches, webhook deliveries): kept apart from the rebuilt index.
     state_path: Path = Path("var/state.sqlite3")
     demo_mode: bool = True  # keyless requests allowed (rate-limited per client IP); off = every /v1 call needs a key
     rate_limit_per_minute: float = 60  # default per API key; `gikai keys create --rate-limit` overrides
     demo_rate_limit_per_minute: float = 60  # keyless demo traffic, per client IP
     # Keyless clients never limited: local use and the test client (behind a proxy, forward X-Forwarded-For).
-    demo_rate_limit_exempt: list[str] = ["127.0.0.1", "::1", "testclient"]
+    demo_rate_limit_exempt: EnvList = ["127.0.0.1", "::1", "testclient"]
     webhook_max_attempts: int = 5
     webhook_backoff_seconds: float = 1.0  # 1, 2, 4, 8 … between attempts
     webhook_timeout_seconds: float = 10.0
@@ -38,6 +46,16 @@ class Settings(BaseSettings):
     # `gikai serve` turns it on; off by default because an application built and dropped in one
     # process (tests, notebooks) would keep its cyclic garbage.
     gc_freeze: bool = False
+
+    @field_validator("cors_origins", "demo_rate_limit_exempt", mode="before")
+    @classmethod
+    def _env_list(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
 
 
 @lru_cache

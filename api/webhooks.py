@@ -105,8 +105,14 @@ def _post(http: httpx.Client, state: StateDB, delivery: Delivery, saved: SavedSe
             status = response.status_code
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            # InvalidURL is not an HTTPError, and a bad IDNA host raises UnicodeError (a ValueError):
+            # either one, for a URL stored before the API checked it, failed the whole run for everyone.
             error = f"{type(exc).__name__}: {exc}"[:500]
+            if not isinstance(exc, httpx.HTTPError):  # the URL itself: retrying cannot help
+                state.log_attempt(delivery.id, attempt, None, error, 0)
+                log.warning("webhook %s to %r: unusable callback URL (%s)", delivery.id, saved.callback_url, error)
+                return False
         state.log_attempt(delivery.id, attempt, status, error, int((time.perf_counter() - started) * 1000))
         if error is None:
             return True

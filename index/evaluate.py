@@ -63,6 +63,36 @@ def evaluate_members(searcher: Searcher, queries: list[dict], k: int = 10, use_d
     return result
 
 
+def evaluate_descriptions(searcher: Searcher, descriptions: list[dict], k: int = 5) -> dict:
+    """How much of what ``POST /v1/match`` shows for unlabelled solution descriptions is about the need.
+
+    No person judged these: an evidence passage counts as on the need when the topic tagger scores
+    it (≥ ``index.match.TOPIC_MIN``) on a topic read from the description — the same tagger and
+    threshold the match uses, so this checks that ranking and evidence agree with the topics.
+    """
+    from index.match import TOPIC_MIN, match_members
+
+    per = []
+    for d in descriptions:
+        found = match_members(searcher, d["description"], Filters(assembly=d.get("assemblies")), limit=k)
+        topic_ids = [t.topic_id for t in found.topics]
+        evidence = [e.passage_id for m in found.members for e in m.member.evidence]
+        on_topic = sum(
+            any(score >= TOPIC_MIN for score in searcher.topics_of_passages([pid], topic_ids).values())
+            for pid in evidence) if topic_ids else 0
+        per.append({"id": d["id"], "topics": [t.label for t in found.topics], "members": len(found.members),
+                    "members_with_matched_topic": sum(bool(m.topics) for m in found.members),
+                    "evidence": len(evidence), "evidence_on_topic": on_topic})
+
+    def share(part: str, whole: str) -> float | None:
+        total = sum(p[whole] for p in per)
+        return round(sum(p[part] for p in per) / total, 4) if total else None
+
+    return {"n": len(per), "k": k, "evidence_on_topic": share("evidence_on_topic", "evidence"),
+            "members_with_matched_topic": share("members_with_matched_topic", "members"),
+            "descriptions_without_topic": sum(not p["topics"] for p in per), "per_description": per}
+
+
 def average_precision(ranked: list[str], relevant: set[str]) -> float:
     hits, total = 0, 0.0
     for i, doc in enumerate(ranked, 1):

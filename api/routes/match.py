@@ -17,7 +17,7 @@ async def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep
     """会社の解決策や課題の説明文から、その課題に取り組んでいる議員を、一致した政策トピック・根拠段落・推薦理由つきで返します。"""
     description = clean_text(body.description, "description", 2000)
     for code in body.assemblies or []:
-        if not re.fullmatch(r"\d{6}", code):
+        if not re.fullmatch(r"[0-9]{6}", code):
             raise HTTPException(422, f"assemblies: {code[:20]!r} is not a 6-digit 団体コード")
     if body.since and body.until and body.since > body.until:
         raise HTTPException(422, f"since ({body.since}) is after until ({body.until})")

@@ -4,7 +4,7 @@ import json
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import FiltersDep, QueryDep, SearcherDep, clean_text, in_thread
+from api.deps import _NOT_BLANK, FiltersDep, QueryDep, SearcherDep, SettingsDep, clean_text, in_thread
 from api.pagination import Page20Dep, PageDep
 from api.schemas import Member, MemberHit, MemberSearch, MemberStatements, Statement
 
@@ -36,14 +36,15 @@ def read_member(member_id: str, searcher: SearcherDep) -> Member:
 
 @router.get("/{member_id}/statements", response_model=MemberStatements, summary="議員の発言 (抜粋)")
 def member_statements(
-    member_id: str, searcher: SearcherDep, filters: FiltersDep, page: Page20Dep,
-    q: str | None = Query(None, max_length=20_000, description="この語を含む発言に絞る"),
+    member_id: str, searcher: SearcherDep, settings: SettingsDep, filters: FiltersDep, page: Page20Dep,
+    q: str | None = Query(None, min_length=1, max_length=1000, pattern=_NOT_BLANK,
+                          description="この語を含む発言に絞る (1,000字まで)"),
 ) -> MemberStatements:
     """議員本人の質問段落を新しい順 (q があれば一致順) に返します。出典URL付きの抜粋であり、全文集ではありません。"""
     if searcher.member(member_id) is None:
         raise HTTPException(404, f"member {member_id!r} not found")
     if q is not None:
-        q = clean_text(q, "q", 1000)
+        q = clean_text(q, "q", settings.max_query_chars)
     total, hits = searcher.member_statements(member_id, limit=page.limit, offset=page.offset, q=q, filters=filters)
     return MemberStatements(member_id=member_id, total=total, offset=page.offset,
                             next_cursor=page.next_cursor(len(hits), total=total), data=[Statement.of(h) for h in hits])

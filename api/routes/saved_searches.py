@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import httpx
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
 
 from api.auth import CallerDep, StateDep
@@ -44,10 +46,25 @@ def _public(s: SavedSearch, secret: str | None = None) -> SavedSearchPublic:
 
 
 def _callback(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise HTTPException(422, "callback_url: must be an absolute http:// or https:// URL")
-    return url.strip()
+    """An absolute http(s) URL the webhook client can actually POST to, or a 422.
+
+    ``urlsplit`` alone raises on ``http://[::1/`` (a 500 before) and lets through URLs that only
+    fail at delivery time, after every build (port 99999, ``http://a..b/``, spaces or control
+    characters): the same checks httpx makes are made here, when the integrator can still fix it.
+    """
+    url = url.strip()
+    invalid = HTTPException(422, "callback_url: must be an absolute http:// or https:// URL")
+    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
+        raise invalid
+    try:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.port == 0:  # .port: ValueError
+            raise invalid
+        httpx.URL(url)  # what the delivery will parse
+        parts.hostname.encode("idna")  # httpx raises UnicodeError for this one only when it connects
+    except (ValueError, UnicodeError, httpx.InvalidURL):
+        raise invalid from None
+    return url
 
 
 @router.post("", response_model=SavedSearchPublic, status_code=201, summary="保存検索を作る (webhook)",
@@ -56,7 +73,7 @@ def create_saved_search(body: SavedSearchCreate, caller: CallerDep, state: State
                         settings: SettingsDep) -> SavedSearchPublic:
     query = clean_text(body.query, "query", settings.max_query_chars)
     for code in body.assemblies or []:
-        if not re.fullmatch(r"\d{6}", code):
+        if not re.fullmatch(r"[0-9]{6}", code):
             raise HTTPException(422, f"assemblies: {code[:20]!r} is not a 6-digit 団体コード")
     generated = None if body.secret else "whsec_" + secrets.token_urlsafe(32)
     saved = state.create_saved_search(caller.key_id, query, body.assemblies or None, _callback(body.callback_url),

@@ -25,12 +25,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(db):
-    """The real app over ``db`` served by uvicorn on a free loopback port; yields its base URL."""
+def serve_app(db, app=None):
+    """The real app over ``db`` (or ``app`` as given) served by uvicorn on a free loopback port; yields its base URL."""
     import uvicorn
 
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(app or create_app(db), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

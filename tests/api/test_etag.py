@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from api.etag import etag_matches, make_etag
+from api.etag import ETagMiddleware, code_fingerprint, etag_matches, make_etag
 from api.main import create_app
 
 
@@ -92,3 +93,35 @@ def test_a_build_swapped_under_a_running_server_changes_the_etag(demo_db, tmp_pa
         _rebuild(demo_db, db, "2099-01-01T00:00:00+0000")
         after = c.get("/v1/assemblies", headers={"If-None-Match": before})
         assert after.status_code == 200 and after.headers["etag"] != before
+
+
+def test_code_fingerprint_follows_the_source(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    for package in ("api", "index", "nlp"):
+        shutil.copytree(root / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    assert code_fingerprint(tmp_path) == code_fingerprint(root)  # the same source, wherever it lives
+    ranking = tmp_path / "index" / "members.py"
+    ranking.write_text(ranking.read_text(encoding="utf-8").replace("EVIDENCE_MIN_SHARE = 0.4", "EVIDENCE_MIN_SHARE = 0.5"),
+                       encoding="utf-8")
+    assert "EVIDENCE_MIN_SHARE = 0.5" in ranking.read_text(encoding="utf-8")
+    assert code_fingerprint(tmp_path) != code_fingerprint(root)
+
+
+def _app_with_code(db, code: str):
+    app = create_app(db)
+    [etag_layer] = [m for m in app.user_middleware if m.cls is ETagMiddleware]
+    etag_layer.kwargs["code"] = code
+    return app
+
+
+def test_a_server_upgrade_on_the_same_build_changes_the_etag(demo_db):
+    """Same index, same URL, other server code (a ranking change needs no rebuild): not a 304."""
+    with TestClient(_app_with_code(demo_db, "old-code")) as c:
+        before = c.get("/v1/members/search", params={"q": "待機児童"})
+        assert before.status_code == 200 and before.json()["count"] == 10
+        assert c.get("/v1/members/search", params={"q": "待機児童"},
+                     headers={"If-None-Match": before.headers["etag"]}).status_code == 304
+    with TestClient(_app_with_code(demo_db, code_fingerprint())) as c:
+        after = c.get("/v1/members/search", params={"q": "待機児童"}, headers={"If-None-Match": before.headers["etag"]})
+        assert after.status_code == 200 and after.json()["data"] == before.json()["data"]
+        assert after.headers["etag"] != before.headers["etag"]

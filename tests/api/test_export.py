@@ -105,3 +105,38 @@ def test_openapi_documents_exports_in_japanese(client):
     op = paths["/v1/members/search.{fmt}"]["get"]
     assert op["tags"] == ["export"] and "CSV" in op["summary"] and "text/csv" in op["responses"]["200"]["content"]
     assert "/v1/statements/search.{fmt}" in paths
+
+
+SCORE_PARTS = ["質問の一致度", "答弁の一致度", "会議の広がり", "発言全体の一致度", "投稿の一致度"]
+
+
+def test_members_csv_score_parts_add_up_to_the_score(client):
+    rows = _csv(client.get("/v1/members/search.csv", params={"q": "待機児童", "limit": 20}))
+    assert len(rows) == 20
+    for row in rows:
+        assert sum(float(row[p]) for p in SCORE_PARTS) == pytest.approx(float(row["スコア"]), abs=1e-3)
+
+
+@pytest.mark.slow
+def test_members_csv_carries_the_blog_part_and_post_urls(crawled_members_index, tmp_path):
+    """Over the crawled roster + blog index: 森澤恭子's blog post counts in her score (parts.posts);
+    the CSV had no column for it, so its parts did not add up to スコア and the post had no URL."""
+    from fastapi.testclient import TestClient
+
+    from api.deps import current_settings
+    from api.main import create_app
+    from api.settings import Settings
+
+    app = create_app(crawled_members_index[0])
+    app.dependency_overrides[current_settings] = lambda: Settings(state_path=tmp_path / "state.sqlite3")
+    params = {"q": "保育士の確保と保育園の待機児童対策", "limit": 20}
+    with TestClient(app) as c:
+        api = {m["member_id"]: m for m in c.get("/v1/members/search", params=params).json()["data"]}
+        rows = _csv(c.get("/v1/members/search.csv", params=params))
+    blogged = [row for row in rows if float(row["投稿の一致度"]) > 0]
+    assert [row["氏名"] for row in blogged] == ["森澤恭子"]
+    [row] = blogged
+    member = api[row["議員ID"]]
+    assert float(row["投稿の一致度"]) == member["parts"]["posts"] > 0
+    assert row["投稿の出典URL"].split() == list(dict.fromkeys(p["source_url"] for p in member["posts"]))
+    assert sum(float(row[p]) for p in SCORE_PARTS) == pytest.approx(float(row["スコア"]), abs=1e-3)

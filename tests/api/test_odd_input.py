@@ -95,15 +95,22 @@ def test_empty_and_over_long_q_is_422(client, mid, endpoint, q, message):
 @pytest.mark.parametrize("q", ["\x00\x01\x1b", "%00%07"])
 def test_control_characters_only_is_422(client, mid, endpoint, q):
     response = _get(client, endpoint, mid, q) if "%" not in q else _get(client, endpoint, mid, raw_q=q)
-    # The searches check the schema's pattern first; a member's statements drop control characters, then find nothing left.
-    message = "q: must not be empty" if endpoint == MEMBER_STATEMENTS else "q: must contain at least one visible character"
-    _error(response, 422, message)
+    # Every endpoint that takes q checks the same schema (length 1-1,000, a visible character) first.
+    _error(response, 422, "q: must contain at least one visible character")
 
 
 def test_q_limit_is_1000_characters_after_control_characters_are_dropped(client, mid):
     assert client.get("/v1/statements/search", params={"q": "あ" * 1000}).status_code == 200
-    _error(client.get(MEMBER_STATEMENTS.format(mid=mid), params={"q": "a" * 20_001}), 422,
-           "q: 20001 characters; at most 20000 are accepted")
+    # A member's statements take the same q as the searches: the schema said 20,000 characters while
+    # the server refused more than 1,000 (20,000 -> "at most 1000", 20,001 -> "at most 20000").
+    for n in (1001, 20_000, 20_001):
+        _error(client.get(MEMBER_STATEMENTS.format(mid=mid), params={"q": "a" * n}), 422,
+               f"q: {n} characters; at most 1000 are accepted")
+    assert client.get(MEMBER_STATEMENTS.format(mid=mid), params={"q": "保育" * 500}).status_code == 200
+    param = next(p for p in client.get("/openapi.json").json()["paths"]["/v1/members/{member_id}/statements"]["get"]
+                 ["parameters"] if p["name"] == "q")
+    schema = next(s for s in param["schema"]["anyOf"] if s.get("type") == "string")
+    assert (schema["minLength"], schema["maxLength"]) == (1, 1000)
 
 
 @pytest.mark.parametrize(

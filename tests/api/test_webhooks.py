@@ -188,3 +188,46 @@ def test_saved_searches_belong_to_their_key(make_client, state_path):
     assert c.delete(f"/v1/saved-searches/{sid}", headers={"X-API-Key": bob}).status_code == 404
     assert c.get("/v1/saved-searches", headers={"X-API-Key": alice}).json()["data"][0]["id"] == sid
     assert c.delete(f"/v1/saved-searches/{sid}", headers={"X-API-Key": alice}).status_code == 204
+
+
+@pytest.mark.parametrize("url", [
+    "http://[::1/",  # unclosed IPv6 literal: urlsplit raises, this was a 500
+    "http://a.example:99999/h",  # port out of range
+    "http://a..b/h",  # empty IDNA label: httpx raises UnicodeError at delivery
+    "http://\u00d0\u00bb/h",  # not a valid IDNA host: httpx.InvalidURL at delivery
+    "http://exa mple.com/h",
+    "https://a.example/h\x00",
+])
+def test_callback_url_that_cannot_be_posted_to_is_422(make_client, state_path, url):
+    c = make_client()
+    r = c.post("/v1/saved-searches", json={"query": "防災", "callback_url": url})
+    assert r.status_code == 422, r.text
+    assert r.json() == {"ok": False, "status": 422,
+                        "error": "callback_url: must be an absolute http:// or https:// URL"}
+    assert StateDB(state_path).saved_searches(everyone=True) == []
+
+
+@pytest.mark.parametrize("url", ["http://[::1]:8080/h", "http://例え.テスト/h", "https://crm.example.com/h?x=1"])
+def test_callback_url_accepted_forms(make_client, url):
+    r = make_client().post("/v1/saved-searches", json={"query": "防災", "callback_url": url})
+    assert r.status_code == 201 and r.json()["callback_url"] == url, r.text
+
+
+def test_a_stored_unusable_callback_url_fails_only_its_own_delivery(make_client, demo_db, state_path):
+    """A URL stored before the API checked it (here written to the state file directly) used to raise
+    out of deliver_new_matches, so no other saved search got its webhook after the build."""
+    c = make_client()
+    with Receiver() as receiver:
+        bad = c.post("/v1/saved-searches", json={"query": "防災", "callback_url": "https://placeholder.example/h"}
+                     ).json()["id"]
+        good = c.post("/v1/saved-searches", json={"query": "産後ケア", "callback_url": receiver.url}).json()["id"]
+        state = StateDB(state_path)
+        with state.connect() as con:
+            con.execute("UPDATE saved_searches SET callback_url = ? WHERE id = ?", ("http://a..b/h", bad))
+        summary = deliver_new_matches(demo_db, state_path, max_attempts=3, backoff=0)
+        assert len(receiver.requests) >= 1 and summary.delivered == len(receiver.requests)
+    assert summary.failed == 1
+    [failed] = state.deliveries(bad)
+    assert failed.status == "failed" and failed.attempts == 1 and failed.last_status_code is None
+    assert failed.last_error.startswith("UnicodeError")
+    assert {d.status for d in state.deliveries(good)} == {"delivered"}

@@ -1,0 +1,76 @@
+"""`gikai search|match --url`: the CLI asks a running server and prints what it prints from the index."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app as cli
+from api.deps import current_settings
+from api.main import create_app
+from api.settings import Settings
+from api.state import StateDB
+from tests.api.conftest import _free_port, serve_app
+
+runner = CliRunner()
+
+ASKS = [
+    ["search", "待機児童", "--limit", "3"],
+    ["search", "待機児童", "--statements", "--limit", "4"],
+    ["search", "保育", "--assembly", "130001", "--since", "2020-02-27", "--until", "2020-02-27"],
+    ["match", "産後ケアの予約と空き状況をオンラインで確認できるサービス", "--limit", "3"],
+]
+
+
+@pytest.mark.parametrize("args", ASKS, ids=lambda a: " ".join(a[:2]))
+def test_remote_answers_equal_local_ones(demo_db, server, args):
+    local = runner.invoke(cli, [*args, "--json", "--db", str(demo_db)])
+    remote = runner.invoke(cli, [*args, "--json", "--url", server])
+    assert local.exit_code == 0 and remote.exit_code == 0, remote.output
+    assert json.loads(remote.stdout) == json.loads(local.stdout)
+    assert json.loads(remote.stdout)["data"]  # every ask above has answers on the demo index
+
+
+def test_remote_table_names_the_members_and_reasons(server):
+    r = runner.invoke(cli, ["match", "産後ケアの予約をオンラインで", "--limit", "2", "--url", server])
+    assert r.exit_code == 0, r.output
+    assert "トピック: 産後ケア" in r.stdout
+    assert "1. 森澤恭子: 産後ケアについて1回の会議で2件の発言" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "  "], "GET {url}/v1/members/search: 422 q: must not be empty"),
+        (["search", "保育", "--since", "2021-01-01", "--until", "2020-01-01"],
+         "GET {url}/v1/members/search: 422 since (2021-01-01) is after until (2020-01-01)"),
+        (["match", "a" * 3000], "POST {url}/v1/match: 422 description: 3000 characters; at most 2000 are accepted"),
+        (["search", "保育\udcff"], "query: malformed Unicode (unpaired surrogate)"),
+    ],
+)
+def test_remote_errors_carry_the_servers_message(server, args, message):
+    r = runner.invoke(cli, [*args, "--url", server])
+    assert r.exit_code == 2
+    assert " ".join(r.stderr.split()) == "error: " + message.format(url=server)
+
+
+def test_unreachable_server_is_named():
+    url = f"http://127.0.0.1:{_free_port()}"
+    r = runner.invoke(cli, ["search", "保育", "--url", url])
+    assert r.exit_code == 2
+    assert " ".join(r.stderr.split()).startswith(f"error: cannot reach {url}/v1/members/search:")
+
+
+def test_api_key_from_the_environment(demo_db, tmp_path):
+    state = tmp_path / "state.sqlite3"
+    key, _ = StateDB(state).create_key("analyst")
+    app = create_app(demo_db)
+    settings = Settings(state_path=state, demo_mode=False)
+    app.dependency_overrides[current_settings] = lambda: settings
+    with serve_app(demo_db, app=app) as url:
+        refused = runner.invoke(cli, ["search", "保育", "--url", url])
+        allowed = runner.invoke(cli, ["search", "保育", "--url", url, "--json"], env={"GIKAI_API_KEY": key})
+    assert refused.exit_code == 2 and "401 an API key is required" in " ".join(refused.stderr.split())
+    assert allowed.exit_code == 0 and json.loads(allowed.stdout)["data"]
