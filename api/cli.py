@@ -24,14 +24,13 @@ app.add_typer(eval_app, name="eval")
 console = Console()
 err = Console(stderr=True)
 
-RawDir = Annotated[Path | None, typer.Option("--raw-dir", help="Raw store directory [default: $GIKAI_RAW_DIR or var/raw]")]
-DbPath = Annotated[Path | None, typer.Option("--db", help="Index file [default: $GIKAI_DB_PATH or var/index.duckdb]")]
+RawDir = Annotated[Path | None, typer.Option("--raw-dir", help="Raw store directory (default: $GIKAI_RAW_DIR or var/raw)")]
+DbPath = Annotated[Path | None, typer.Option("--db", help="Index file (default: $GIKAI_DB_PATH or var/index.duckdb)")]
 ServerUrl = Annotated[str | None, typer.Option(
     "--url", envvar="GIKAI_URL",
-    help="Ask a running server (e.g. http://127.0.0.1:8000) instead of opening the index: no load time "
-         "[env GIKAI_URL]")]
+    help="Ask a running server (e.g. http://127.0.0.1:8000) instead of opening the index: no load time")]
 ApiKey = Annotated[str | None, typer.Option("--api-key", envvar="GIKAI_API_KEY",
-                                            help="API key for --url when the server requires one [env GIKAI_API_KEY]")]
+                                            help="API key for --url when the server requires one")]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from api import auth, errors
 from api.etag import ETagMiddleware
@@ -85,7 +86,9 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
         yield
         searcher.close()
 
-    app = FastAPI(
+    # /docs and /redoc from files in the fastapi-offline wheel (Swagger UI 5, ReDoc), not from a CDN:
+    # FastAPI's own pages stay blank on a machine or network without the internet.
+    app = FastAPIOffline(
         title="議員サーチ API (gikai)",
         version="1.0.0",
         description=DESCRIPTION,

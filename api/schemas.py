@@ -13,6 +13,8 @@ if TYPE_CHECKING:  # the models alone load without the search engine (`gikai sea
 
 NOT_BLANK = r"[^\s\x00-\x1f\x7f]"  # at least one printable, non-space character (q, description)
 DANTAI_CODE = r"^[0-9]{6}$"  # an assembly's 団体コード: six ASCII digits
+NEXT_CURSOR = ("次のページの cursor。最後のページでは null。結果は先頭から 10,000 件までたどれ、それを過ぎても null "
+               "(その先は議会・期間で絞り込んでください)")
 
 
 class Error(BaseModel):
@@ -95,7 +97,7 @@ class MemberSearch(BaseModel):
     count: int
     offset: int
     data: list[MemberHit]
-    next_cursor: str | None = Field(default=None, description="次のページの cursor (最後のページでは null)")
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
 
 
 class StatementSearch(BaseModel):
@@ -103,7 +105,7 @@ class StatementSearch(BaseModel):
     count: int
     offset: int
     data: list[Statement]
-    next_cursor: str | None = Field(default=None, description="次のページの cursor (最後のページでは null)")
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
 
 
 class Affiliation(BaseModel):
@@ -153,11 +155,10 @@ class Member(BaseModel):
 
 class MemberStatements(BaseModel):
     member_id: str
-    total: int = Field(description="議員本人の質問段落の総数 (議会・期間の絞り込みは反映し、q は反映しない。"
-                                   "q があるときの一致件数は next_cursor が null になるまでの件数)")
+    total: int = Field(description="議員本人の質問段落の数 (議会・期間の絞り込みを反映。q があるときは q に一致する段落の数)")
     offset: int
     data: list[Statement]
-    next_cursor: str | None = Field(default=None, description="次のページの cursor (最後のページでは null)")
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
 
 
 class Assembly(BaseModel):
@@ -249,7 +250,7 @@ class TopicMembers(BaseModel):
     label: str
     count: int
     offset: int
-    next_cursor: str | None = Field(default=None, description="次のページのカーソル (最後なら null)")
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
     data: list[TopicMember]
 
 

@@ -775,7 +775,11 @@ class Searcher:
             where += " AND p.role_kind = 'member'"
             total = cur.execute(f"SELECT count(*) FROM passages p WHERE {where}", params).fetchall()[0][0]
             if q:
-                scored = self.score_passages(cur, tokenize(q), base, ("member",), limit + offset)[offset:]
+                # Every matching passage of the member (a few hundred at most), so the total, and the
+                # cursor built from it, count what the query finds rather than all the member's passages.
+                matching = self.score_passages(cur, tokenize(q), base, ("member",), max(total, 1))
+                total = len(matching)
+                scored = matching[offset:offset + limit]
             else:
                 ids = cur.execute(
                     f"SELECT p.passage_id FROM passages p WHERE {where} "

@@ -102,15 +102,23 @@ def test_member_hit_dates_are_the_members_and_documented_so(client):
     assert "最初の発言日" in props["first_date"]["description"] and "議員全体" in props["last_date"]["description"]
 
 
-def test_member_statements_total_ignores_q_as_documented(client):
+def test_member_statements_total_counts_what_q_finds(client):
     mid = client.get("/v1/members/search", params={"q": "待機児童"}).json()["data"][0]["member_id"]
     everything = client.get(f"/v1/members/{mid}/statements", params={"limit": 100}).json()
     matching = client.get(f"/v1/members/{mid}/statements", params={"q": "感染", "limit": 100}).json()
-    assert matching["total"] == everything["total"] == len(everything["data"]) > len(matching["data"]) > 0
+    assert everything["total"] == len(everything["data"]) > matching["total"] == len(matching["data"]) > 0
+    assert (everything["total"], matching["total"]) == (52, 32)  # the top 待機児童 member of the 2020 minutes
+    assert all("感染" in s["text"] or "感染" in (s["heading"] or "") for s in matching["data"])
+    # Pages of a q search end where its matches end (the cursor used to promise empty pages).
+    first = client.get(f"/v1/members/{mid}/statements", params={"q": "感染", "limit": 1}).json()
+    assert first["total"] == matching["total"] and (first["next_cursor"] is None) == (matching["total"] == 1)
+    last = client.get(f"/v1/members/{mid}/statements",
+                      params={"q": "感染", "limit": 1, "offset": matching["total"] - 1}).json()
+    assert len(last["data"]) == 1 and last["next_cursor"] is None
     later = client.get(f"/v1/members/{mid}/statements", params={"until": "2020-05-31", "limit": 100}).json()
     assert later["total"] == len(later["data"]) < everything["total"]
     props = client.get("/openapi.json").json()["components"]["schemas"]["MemberStatements"]["properties"]
-    assert "q は反映しない" in props["total"]["description"]
+    assert "q があるときは q に一致する段落の数" in props["total"]["description"]
 
 
 def test_saved_search_schema_says_what_the_server_checks(make_client):

@@ -459,3 +459,26 @@ def test_unknown_assembly_page_says_so(page):
     alert.get_by_text("議会 999999 の会議録は収録されていません。").wait_for()
     assert "団体コード" in alert.inner_text()
     assert page.locator("#assembly-body").is_hidden()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_api_docs_render_without_the_internet(page, server, path):
+    """/docs and /redoc load Swagger UI / ReDoc from the server itself: every request off this
+    server is refused, and the operations still appear (FastAPI's defaults load them from a CDN)."""
+    outside: list[tuple[str, str]] = []
+
+    def only_local(route):
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            outside.append((route.request.resource_type, route.request.url))
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(path)
+    page.get_by_text("/v1/members/search", exact=True).first.wait_for()
+    assert "/v1/match" in page.content()
+    # ReDoc's bundle still asks cdn.redoc.ly for its "API docs by Redocly" footer logo; only that image.
+    assert [url for kind, url in outside if kind != "image"] == []
+    assert all(url.startswith("https://cdn.redoc.ly/") for _, url in outside)
