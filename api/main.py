@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 
 from api import auth, errors
 from api.etag import ETagMiddleware
+from api.head import HeadAsGet
 from api.ratelimit import RateLimiter
 from api.routes import assemblies, export, match, members, saved_searches, statements, topics, web
 from api.schemas import Error
@@ -105,6 +106,7 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
             allow_headers=["Authorization", "X-API-Key", "If-None-Match", "Content-Type"],
             expose_headers=["ETag", "Retry-After", "X-Next-Cursor", "Link", "Content-Disposition"],
         )
+    app.add_middleware(HeadAsGet)  # outermost: everything inside sees the GET it stands for
     errors.install(app)
     _document_conditional_get(app)
     app.include_router(export.router)  # before members: /v1/members/search.csv is not a member id

@@ -26,7 +26,10 @@ from api.schemas import MemberHit, Statement
 router = APIRouter(tags=["export"])
 
 ExportPage = Annotated[Page, Depends(paginate(default_limit=100, max_limit=1000))]
-FormatPath = Annotated[ExportFormat, Path(description="csv (UTF-8 BOM付き、Excel でそのまま開けます) または jsonl")]
+FormatPath = Annotated[ExportFormat, Path(
+    description="csv (UTF-8 BOM付き、Excel でそのまま開けます) または jsonl。CSV をダブルクリックで開くと Excel は"
+                "団体コードを数値にして先頭の 0 を落とします (010006 → 10006): 「データ」→「テキストまたは CSV から」で"
+                "その列を文字列として読み込んでください")]
 
 _FILE_RESPONSES = {
     200: {
