@@ -232,8 +232,10 @@ def rank_members(
         return [(v, pid) for v, pid in best if v >= EVIDENCE_MIN_SHARE * best[0][0]]
 
     wanted_own = {m: shown(best_of(own_pids, own_member, own_value, c, evidence)) for _, m, _, c in ranked}
-    wanted_ans = {m: best_of(ans_pids, ans_member, ans_rel, c, 1) for _, m, _, c in ranked}
-    wanted_posts = {m: best_of(post_pids, post_member, post_value, c, POST_EVIDENCE) for _, m, _, c in ranked}
+    # evidence=0 asks for names and scores only: no passage of any kind is fetched.
+    wanted_ans = {m: best_of(ans_pids, ans_member, ans_rel, c, 1 if evidence else 0) for _, m, _, c in ranked}
+    wanted_posts = {m: best_of(post_pids, post_member, post_value, c, POST_EVIDENCE if evidence else 0)
+                    for _, m, _, c in ranked}
     matched = {m: int(n_own[c]) for _, m, _, c in ranked}
     meeting_count = {m: int(n_meetings[c]) for _, m, _, c in ranked}
 

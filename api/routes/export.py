@@ -57,7 +57,7 @@ def _file(request: Request, lines, fmt: ExportFormat, kind: str, q: str, page: P
             summary="議員検索の結果をファイルで (CSV / JSONL)")
 def export_members(
     request: Request, fmt: FormatPath, q: QueryDep, searcher: SearcherDep, filters: FiltersDep, page: ExportPage,
-    evidence: Annotated[int, Query(ge=0, le=10, description="議員ごとの根拠段落の数")] = 3,
+    evidence: Annotated[int, Query(ge=0, le=10, description="議員ごとの根拠段落の数 (0 なら答弁・投稿も含めて根拠なし)")] = 3,
 ) -> StreamingResponse:
     """`/v1/members/search` と同じ条件で、最大1,000人を CSV または JSONL で返します (CRM への取り込み用)。
     CSV には根拠の発言ID・出典URL・抜粋の列があります。"""

@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1/members", tags=["members"])
 @router.get("/search", response_model=MemberSearch, summary="課題に取り組む議員を探す")
 async def search_members(
     q: QueryDep, searcher: SearcherDep, filters: FiltersDep, page: PageDep,
-    evidence: int = Query(3, ge=0, le=10, description="議員ごとの根拠段落の数"),
+    evidence: int = Query(3, ge=0, le=10, description="議員ごとの根拠段落の数 (0 なら答弁・投稿も含めて根拠を返さず、氏名とスコアだけ)"),
 ) -> MemberSearch:
     """その課題について質問を重ねている議員を、スコアの内訳と根拠となる発言 (会議名・日付・出典URL) 付きで返します。"""
     hits = await in_thread(searcher.search_members, q, limit=page.limit, offset=page.offset, filters=filters,

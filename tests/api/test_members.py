@@ -75,3 +75,11 @@ def test_evidence_leaves_out_passages_far_below_the_members_best(client):
         assert m["evidence"], m["name"]
         assert all("待機児童" in (e["heading"] or "") + e["text"] for e in m["evidence"]), m["name"]
     assert any(len(m["evidence"]) >= 2 for m in data)  # not cut to one: close seconds stay
+
+
+def test_evidence_zero_returns_names_and_scores_only(client):
+    full = client.get("/v1/members/search", params={"q": "待機児童", "limit": 5}).json()["data"]
+    bare = client.get("/v1/members/search", params={"q": "待機児童", "limit": 5, "evidence": 0}).json()["data"]
+    assert [(m["member_id"], m["score"]) for m in bare] == [(m["member_id"], m["score"]) for m in full]
+    assert any(m["answers"] for m in full)  # the executive answers that evidence=0 leaves out
+    assert all(m["evidence"] == m["answers"] == m["posts"] == [] for m in bare)
