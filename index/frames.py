@@ -15,12 +15,17 @@ Example::
     >>> g.match("病児保育のオンライン予約。LINEから予約できる")[["name", "matched_topics", "reason"]]
     >>> g.topic_trend("産後ケア", by="month")     # topic id or label
     >>> g.member_timeline(g.members("産後ケア").member_id[0])
+    >>> g.assemblies()                     # the 団体コード the index holds
     >>> g.sql("SELECT kind, count(*) AS n FROM meetings GROUP BY kind")
+
+Bad input is an error naming the argument (empty ``q``, negative ``limit``, ``since`` after
+``until``, an assembly code the index does not hold, an unknown member), never an empty frame.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -29,6 +34,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from index.people import POST_KIND
 from index.search import Filters, Searcher, StatementHit
 from index.topic_profiles import ENGAGED, list_topics, member_topics
 
@@ -45,12 +51,16 @@ JAPANESE_FONT_FILES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 
 MEMBER_COLUMNS = {
     "rank": "int64", "member_id": "str", "name": "str", "assembly_code": "str", "assembly": "str",
+    # score = focus + answers + breadth + speech + posts (the parts of GET /v1/members/search).
     "score": "float64", "relative": "float64", "focus": "float64", "answers": "float64", "breadth": "float64",
+    "speech": "float64", "posts": "float64",
     "recency": "float64", "matched_passages": "int64", "meetings": "int64",
     "first_date": "datetime", "last_date": "datetime",
     "evidence_statement_id": "str", "evidence_date": "datetime", "evidence_meeting": "str",
     "evidence_excerpt": "str", "evidence_url": "str", "evidence_urls": "str", "answer_url": "str",
+    "post_url": "str",
 }
+SCORE_PARTS = ("focus", "answers", "breadth", "speech", "posts")
 MATCH_COLUMNS = {**MEMBER_COLUMNS, "matched_topic_ids": "str", "matched_topics": "str", "reason": "str"}
 STATEMENT_COLUMNS = {
     "rank": "int64", "statement_id": "str", "score": "float64", "date": "datetime", "assembly_code": "str",
@@ -60,9 +70,11 @@ STATEMENT_COLUMNS = {
 }
 TOPIC_COLUMNS = {"topic_id": "str", "label": "str", "parent": "str", "description": "str",
                  "member_passages": "int64", "members": "int64"}
-QUERY_TOPIC_COLUMNS = {"topic_id": "str", "label": "str", "score": "float64"}
-PROFILE_COLUMNS = {"year": "Int64", "topic_id": "str", "label": "str", "parent": "str", "passages": "int64",
-                   "share": "float64", "mean_score": "float64"}
+QUERY_TOPIC_COLUMNS = {"topic_id": "str", "label": "str", "score": "float64", "passages": "int64"}
+PROFILE_COLUMNS = {"year": "Int64", "source": "str", "topic_id": "str", "label": "str", "parent": "str",
+                   "passages": "int64", "share": "float64", "mean_score": "float64"}
+ASSEMBLY_COLUMNS = {"assembly_code": "str", "name": "str", "prefecture": "str", "meetings": "int64",
+                    "members": "int64", "first_date": "datetime", "last_date": "datetime"}
 TIMELINE_COLUMNS = {
     "date": "datetime", "meeting_id": "str", "meeting_title": "str", "meeting_kind": "str", "committee": "str",
     "statements": "int64", "topics": "str", "statement_id": "str", "excerpt": "str", "url": "str",
@@ -114,16 +126,53 @@ def _as_date(value: str | date | datetime | None, name: str) -> date | None:
         raise ValueError(f"{name}: expected a date like 2020-02-26, got {value!r}") from exc
 
 
+def _text(value, name: str) -> str:
+    """A query or description: a string with something in it (the API's 422 ``{name}: must not be empty``)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected text, got {type(value).__name__} {value!r}")
+    value = value.strip()
+    if not value:
+        raise ValueError(f"{name}: must not be empty")
+    return value
+
+
+def _count(value, name: str, minimum: int = 0) -> int:
+    """``limit``/``offset``/``evidence``: a whole number ≥ ``minimum`` (a negative one used to slice from the end)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: expected a whole number, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def _codes(assembly) -> list[str] | None:
+    """団体コード as 6-digit strings; an int (130001, or 10006 for 010006 read from a CSV) is zero-padded."""
+    if assembly is None:
+        return None
+    items = [assembly] if isinstance(assembly, (str, int)) else list(assembly)
+    codes = []
+    for code in items:
+        if isinstance(code, int) and not isinstance(code, bool) and 0 < code < 1_000_000:
+            code = f"{code:06d}"
+        if not isinstance(code, str) or not re.fullmatch(r"[0-9]{6}", code.strip()):
+            raise ValueError(f"assembly: {code!r} is not a 6-digit 団体コード (e.g. '130001')")
+        codes.append(code.strip())
+    return codes or None
+
+
 def _filters(assembly: str | Sequence[str] | None, since, until, member_id: str | None = None) -> Filters:
-    codes = [assembly] if isinstance(assembly, str) else (list(assembly) if assembly else None)
-    return Filters(assembly=codes, since=_as_date(since, "since"), until=_as_date(until, "until"),
-                   member_id=member_id)
+    since_d, until_d = _as_date(since, "since"), _as_date(until, "until")
+    if since_d and until_d and since_d > until_d:
+        raise ValueError(f"since ({since_d}) is after until ({until_d})")
+    return Filters(assembly=_codes(assembly), since=since_d, until=until_d, member_id=member_id)
 
 
 def _roles(roles: str | Sequence[str] | None) -> list[str] | None:
     if roles is None:
         return None
     roles = [roles] if isinstance(roles, str) else list(roles)
+    if not roles:
+        raise ValueError(f"roles: empty; pass None for every role or some of {list(ROLE_KINDS)}")
     unknown = set(roles) - set(ROLE_KINDS)
     if unknown:
         raise ValueError(f"roles: unknown {sorted(unknown)}; choose from {list(ROLE_KINDS)}")
@@ -226,12 +275,19 @@ class Gikai:
                 since: str | date | None = None, until: str | date | None = None, evidence: int = 3) -> pd.DataFrame:
         """Members ranked for a need, one row each, with the score parts and their best evidence.
 
+        ``score`` is the sum of ``focus + answers + breadth + speech + posts`` (as in
+        ``GET /v1/members/search``; ``relative`` and ``recency`` are not summed).
         ``first_date``/``last_date`` span everything the member said in the index;
         ``evidence_*`` is their best matching passage (excerpt ≤ 200 characters and its
-        source URL), ``evidence_urls`` the sources of all evidence passages.
+        source URL), ``evidence_urls`` the sources of all evidence passages, ``answer_url`` the
+        executive's answer and ``post_url`` the member's own blog post on it, if any.
+        Raises ValueError naming the argument for an empty ``q``, a negative ``limit``/``offset``,
+        ``since`` after ``until`` or an assembly code the index does not hold.
         """
-        ranked = self.searcher.search_members(q, limit=limit, offset=offset, filters=_filters(assembly, since, until),
-                                              evidence=evidence)
+        q = _text(q, "q")
+        limit, offset, evidence = _count(limit, "limit"), _count(offset, "offset"), _count(evidence, "evidence")
+        filters = self._filters(assembly, since, until)
+        ranked = self.searcher.search_members(q, limit=limit, offset=offset, filters=filters, evidence=evidence)
         return _frame((self._member_row(offset + i + 1, m) for i, m in enumerate(ranked)), MEMBER_COLUMNS)
 
     def match(self, description: str, *, limit: int = 20, offset: int = 0,
@@ -244,7 +300,10 @@ class Gikai:
         """
         from index.match import match_members
 
-        outcome = match_members(self.searcher, description, _filters(assembly, since, until), limit, offset)
+        description = _text(description, "description")
+        limit, offset = _count(limit, "limit"), _count(offset, "offset")
+        filters = self._filters(assembly, since, until)
+        outcome = match_members(self.searcher, description, filters, limit, offset)
         rows = []
         for i, matched in enumerate(outcome.members):
             row = self._member_row(offset + i + 1, matched.member)
@@ -256,25 +315,56 @@ class Gikai:
         df.attrs["query_topics"] = [t.__dict__.copy() for t in outcome.topics]
         return df
 
-    def match_topics(self, description: str) -> pd.DataFrame:
-        """The policy topics a description names (what :meth:`match` weighs passages on)."""
+    def match_topics(self, description: str, *, assembly: str | Sequence[str] | None = None,
+                     since: str | date | None = None, until: str | date | None = None) -> pd.DataFrame:
+        """The policy topics a description names (what :meth:`match` weighs passages on), with
+        ``passages``: how many members' passages in the selection take each up (``topics`` of ``POST /v1/match``)."""
         from index.match import MAX_QUERY_TOPICS, TOPIC_MIN
         from nlp.topics import default_tagger
 
+        description = _text(description, "description")
+        filters = self._filters(assembly, since, until)
         tagger = default_tagger()
         rows = [{"topic_id": tid, "label": tagger.taxonomy.get(tid).label, "score": round(score, 3)}
                 for tid, score in tagger.topics_for_query(description)[:MAX_QUERY_TOPICS] if score >= TOPIC_MIN]
+        engaged = self.searcher.topic_passages([r["topic_id"] for r in rows], filters, TOPIC_MIN)
+        for row in rows:
+            row["passages"] = len(engaged[row["topic_id"]])
         return _frame(rows, QUERY_TOPIC_COLUMNS)
 
     def statements(self, q: str, *, limit: int = 20, offset: int = 0, assembly: str | Sequence[str] | None = None,
                    since: str | date | None = None, until: str | date | None = None, member_id: str | None = None,
                    roles: str | Sequence[str] | None = ("member", "executive", "witness")) -> pd.DataFrame:
-        """Passages ranked for a query (excerpts with source URLs, not full texts)."""
+        """Passages ranked for a query (excerpts with source URLs, not full texts).
+
+        ``member_id`` narrows to one member (KeyError when the index has no such member)."""
+        q = _text(q, "q")
+        limit, offset = _count(limit, "limit"), _count(offset, "offset")
+        if member_id is not None:
+            self.member(member_id)
         hits = self.searcher.search_statements(
-            q, limit=limit, offset=offset, filters=_filters(assembly, since, until, member_id),
+            q, limit=limit, offset=offset, filters=self._filters(assembly, since, until, member_id),
             role_kinds=tuple(_roles(roles)) if roles is not None else None,
         )
         return _frame((self._statement_row(offset + i + 1, h) for i, h in enumerate(hits)), STATEMENT_COLUMNS)
+
+    # -- assemblies ----------------------------------------------------------------
+    def assemblies(self) -> pd.DataFrame:
+        """The assemblies in the index (団体コード, name, meetings, members, dates), as ``GET /v1/assemblies``."""
+        return _frame(self.searcher.assemblies(), ASSEMBLY_COLUMNS)
+
+    def _filters(self, assembly, since, until, member_id: str | None = None) -> Filters:
+        """Validated filters; an assembly code the index holds no minutes for is a ValueError naming it
+        (a typo would otherwise read as "nobody there talks about this")."""
+        filters = _filters(assembly, since, until, member_id)
+        if filters.assembly:
+            known = {code for (code,) in self._query(
+                "SELECT DISTINCT assembly_code FROM meetings WHERE kind <> $post", {"post": POST_KIND})}
+            missing = [code for code in filters.assembly if code not in known]
+            if missing:
+                raise ValueError(f"assembly: no minutes of {', '.join(map(repr, missing))} in this index; "
+                                 f"see Gikai.assemblies() for the codes it holds")
+        return filters
 
     # -- topics ----------------------------------------------------------------
     def topics(self) -> pd.DataFrame:
@@ -300,12 +390,15 @@ class Gikai:
         period by the same roles (members' questions by default; ``roles=None`` counts everyone).
         ``by="committee"`` groups by committee name, plenary sessions under their kind (本会議, 臨時会).
         Periods with minutes where the topic never came up are kept, with 0 passages (months
-        without any minutes do not appear).
+        without any minutes do not appear). Members' blog posts are never counted: this is the minutes.
         """
         if by not in TREND_PERIODS:
             raise ValueError(f"by: expected one of {list(TREND_PERIODS)}, got {by!r}")
         topic_id = self.resolve_topic(topic)
-        where, params = _filters(assembly, since, until).sql("p")
+        where, params = self._filters(assembly, since, until).sql("p")
+        # Blog posts are passages too (role_kind 'post' in a pseudo meeting of kind ブログ), not minutes.
+        where = " AND ".join(x for x in (where, "p.role_kind <> 'post'", "m.kind <> $post_kind") if x)
+        params["post_kind"] = POST_KIND
         role_list = _roles(roles)
         if role_list:
             where = " AND ".join(x for x in (where, "p.role_kind IN (SELECT unnest($roles))") if x)
@@ -348,23 +441,26 @@ class Gikai:
             raise KeyError(f"unknown member {member_id!r}")
         return found
 
-    def member_profile(self, member_id: str) -> pd.DataFrame:
+    def member_profile(self, member_id: str, *, posts: bool = False) -> pd.DataFrame:
         """Topic shares of the member's own question passages, per year (year, topic, passages, share).
 
         A passage can engage with several topics, and parent topics (子育て) are tagged
         alongside their children (産後ケア), so shares within a year add up to more than 1.
+        ``source`` is ``assembly`` (the minutes); ``posts=True`` adds the member's blog posts as
+        rows of their own (``source == "posts"``, shares of the posts of that year), as
+        ``GET /v1/members/{id}/topics`` returns them.
         """
         self.member(member_id)
-        rows = member_topics(self.searcher, member_id)
-        return _frame(rows, PROFILE_COLUMNS).sort_values(["year", "passages", "topic_id"],
-                                                          ascending=[True, False, True], ignore_index=True)
+        rows = [r for r in member_topics(self.searcher, member_id) if posts or r["source"] == "assembly"]
+        return _frame(rows, PROFILE_COLUMNS).sort_values(["year", "source", "passages", "topic_id"],
+                                                          ascending=[True, True, False, True], ignore_index=True)
 
     def member_timeline(self, member_id: str, *, since: str | date | None = None,
                         until: str | date | None = None) -> pd.DataFrame:
         """One row per meeting where the member asked: date, how many passages, the topics they
         engaged with, and one excerpt (≤ 200 characters) of their most on-topic passage with its source URL."""
         self.member(member_id)
-        where, params = _filters(None, since, until, member_id).sql("p")
+        where, params = self._filters(None, since, until, member_id).sql("p")
         sql = f"""
             WITH mine AS (
                 SELECT p.passage_id, p.statement_id, p.meeting_id, p.text, p.ordinal, p.speech_id,
@@ -442,7 +538,7 @@ class Gikai:
             "rank": rank, "member_id": m.member_id, "name": m.name, "assembly_code": m.assembly_code,
             "assembly": m.assembly_name, "score": m.score, "relative": m.parts.get("relative"),
             "focus": m.parts.get("focus"), "answers": m.parts.get("answers"), "breadth": m.parts.get("breadth"),
-            "speech": m.parts.get("speech"), "recency": m.parts.get("recency"),
+            "speech": m.parts.get("speech", 0.0), "posts": m.parts.get("posts", 0.0), "recency": m.parts.get("recency"),
             "matched_passages": m.matched_passages, "meetings": m.meetings,
             "first_date": m.first_date, "last_date": m.last_date,
             "evidence_statement_id": best.statement_id if best else None,
@@ -452,6 +548,7 @@ class Gikai:
             "evidence_url": best.url if best else None,
             "evidence_urls": " ".join(dict.fromkeys(h.url for h in m.evidence)) or None,
             "answer_url": m.answers[0].url if m.answers else None,
+            "post_url": m.posts[0].url if getattr(m, "posts", None) else None,
         }
 
     @staticmethod

@@ -247,7 +247,7 @@ def rank_members(
         found = np.isin(pids, wanted)
         scores.update(zip(pids[found].tolist(), values[found].tolist(), strict=True))
     hits = {h.passage_id: h for h in searcher.fetch_hits(cur, [(pid, scores[pid]) for pid in wanted])}
-    top = page[0][0] or 1.0
+    top = float(totals[ordered[0]]) or 1.0  # rank 1 of the whole ranking, on every page
     results = []
     for total, member, parts in page:
         name, acode, aname, first, last = info[member]

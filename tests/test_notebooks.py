@@ -13,6 +13,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from index.frames import JAPANESE_FONT_FILES
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 KERNEL = "gikai-test"
@@ -54,7 +56,9 @@ def test_notebook_runs(path, demo_db, venv_kernel, tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_PATH", str(venv_kernel))
     monkeypatch.setenv("GIKAI_DB_PATH", str(demo_db))
     monkeypatch.setenv("GIKAI_NOTEBOOK_OUT", str(tmp_path))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    # The inline backend draws every figure into the outputs: with Agg nothing is drawn, so a missing
+    # Japanese glyph (tofu boxes) would never warn and the check below could not see it.
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     nb = nbformat.read(path, as_version=4)
     started = time.monotonic()
@@ -68,6 +72,12 @@ def test_notebook_runs(path, demo_db, venv_kernel, tmp_path, monkeypatch):
     assert "Glyph" not in stderr and "Traceback" not in stderr, stderr
     stdout = "".join(out.text for out in outputs if out.output_type == "stream" and out.name == "stdout")
     assert str(demo_db) in stdout  # the notebook used the index it was given
+    if any(Path(f).exists() for f in JAPANESE_FONT_FILES):  # Debian fonts-noto-cjk is installed here
+        assert "font: Noto Sans CJK JP" in stdout, stdout
+    # Every figure was drawn (with the Japanese font, so no Glyph warnings above).
+    plots = sum("plt.subplots(" in cell.source for cell in nb.cells if cell.cell_type == "code")
+    images = sum("image/png" in out.get("data", {}) for out in outputs)
+    assert plots > 0 and images == plots, (plots, images)
     _check_results(path.stem, nb, tmp_path)
     assert elapsed < 60, f"{path.name} took {elapsed:.0f} s"
 
@@ -97,12 +107,50 @@ def _check_results(stem, nb, out_dir):
             rows = list(csv.DictReader(f))
             header = list(rows[0])
         assert header == [
-            "rank", "member_id", "name", "assembly", "score", "focus", "answers", "breadth", "matched_passages",
-            "meetings", "matched_topics", "reason", "evidence_date", "evidence_meeting", "evidence_excerpt",
-            "evidence_url", "answer_url"]
+            "rank", "member_id", "name", "assembly", "score", "focus", "speech", "answers", "breadth", "posts",
+            "matched_passages", "meetings", "matched_topics", "reason", "evidence_date", "evidence_meeting",
+            "evidence_excerpt", "evidence_url", "answer_url"]
         assert [r["rank"] for r in rows] == [str(i) for i in range(1, 11)]  # LIMIT = 10
+        # The stacked "score breakdown" is the whole score (speech, the largest part, used to be missing).
+        for r in rows:
+            parts = sum(float(r[k]) for k in ("focus", "speech", "answers", "breadth", "posts"))
+            assert abs(parts - float(r["score"])) < 1e-3, r["name"]
+        assert float(rows[0]["speech"]) > float(rows[0]["focus"])
         # The description names 産後ケア and LINE: 荒木ちはる's evidence takes up both, 森澤恭子's 産後ケア.
         assert [(r["member_id"], r["name"]) for r in rows[:1]] == [("130001-935165045de9", "荒木ちはる")]
         assert "産後ケア" in rows[0]["matched_topics"] and "LINE活用" in rows[0]["matched_topics"]
         assert "森澤恭子" in [r["name"] for r in rows[:3]]
         assert all(r["assembly"] == "東京都議会" and r["evidence_url"] for r in rows)
+
+
+def test_api_paths_named_in_notebooks_exist(demo_db):
+    """The narrative sends analysts to API endpoints; each one it names must answer
+    (03 used to name GET /v1/members/export, which is a 404: "member 'export' not found")."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    named = set()
+    for path in NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            named |= set(re.findall(r"(GET|POST) (/v1/[\w./-]+)", cell.source))
+    assert {("POST", "/v1/match"), ("GET", "/v1/members/search.csv")} <= named
+    with TestClient(create_app(demo_db)) as client:
+        for method, path in sorted(named):
+            if method == "GET":
+                response = client.get(path, params={"q": "産後ケア"})
+            else:
+                response = client.post(path, json={"description": "産後ケアのオンライン予約"})
+            assert response.status_code == 200, (method, path, response.status_code, response.text[:200])
+
+
+def test_narrative_matches_the_ranking():
+    """03 said the description's topic words are added to the query; the match no longer does that
+    (README: 種語を足さず), and the breakdown it describes must name every part of the score."""
+    nb = nbformat.read(ROOT / "notebooks" / "03_solution_to_members.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "代表語で検索語を補います" not in text
+    for part in ("focus", "speech", "answers", "breadth", "posts"):
+        assert f"`{part}`" in text, part

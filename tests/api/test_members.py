@@ -83,3 +83,10 @@ def test_evidence_zero_returns_names_and_scores_only(client):
     assert [(m["member_id"], m["score"]) for m in bare] == [(m["member_id"], m["score"]) for m in full]
     assert any(m["answers"] for m in full)  # the executive answers that evidence=0 leaves out
     assert all(m["evidence"] == m["answers"] == m["posts"] == [] for m in bare)
+
+
+def test_relative_score_is_against_rank_one_on_every_page(client):
+    first = client.get("/v1/members/search", params={"q": "待機児童", "limit": 6}).json()["data"]
+    later = client.get("/v1/members/search", params={"q": "待機児童", "limit": 3, "offset": 3}).json()["data"]
+    assert [m["parts"]["relative"] for m in later] == [m["parts"]["relative"] for m in first[3:]]
+    assert later[0]["parts"]["relative"] == round(later[0]["score"] / first[0]["score"], 4) < 1.0

@@ -145,7 +145,7 @@ def test_match_topics_and_reasons(g):
     assert df.evidence_url.str.startswith(SOURCE).all()
 
     topics = g.match_topics(description)
-    assert list(topics.columns) == ["topic_id", "label", "score"]
+    assert list(topics.columns) == ["topic_id", "label", "score", "passages"]
     assert topics.topic_id.tolist() == [t["topic_id"] for t in df.attrs["query_topics"]]
 
 
@@ -279,3 +279,225 @@ def test_default_db_path(monkeypatch, tmp_path):
     monkeypatch.setenv("GIKAI_DB_PATH", str(tmp_path / "x.duckdb"))
     assert default_db_path() == tmp_path / "x.duckdb"
     assert Gikai().db_path == tmp_path / "x.duckdb"
+
+
+# -- agreement with the HTTP API, and bad input named ------------------------------------
+@pytest.fixture(scope="module")
+def client(demo_db):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    with TestClient(create_app(demo_db)) as c:
+        yield c
+
+
+def test_member_score_is_the_sum_of_its_parts_as_in_the_api(postpartum, client):
+    """The frame used to drop ``speech`` (the largest part) and ``posts``: focus+answers+breadth was a
+    fraction of ``score`` and the notebook's "score breakdown" chart showed bars in the wrong order."""
+    parts = postpartum[["focus", "answers", "breadth", "speech", "posts"]].sum(axis=1)
+    assert (parts - postpartum.score).abs().max() < 1e-3
+    assert (postpartum.speech > postpartum.focus).iloc[0]  # speech is the biggest part for the top member
+    api = client.get("/v1/members/search", params={"q": "産後ケア", "limit": 10}).json()["data"]
+    assert postpartum.member_id.tolist() == [h["member_id"] for h in api]
+    for row, hit in zip(postpartum.itertuples(), api, strict=True):
+        assert row.score == pytest.approx(hit["score"], abs=1e-4)
+        for part in ("focus", "answers", "breadth", "speech", "posts", "recency", "relative"):
+            assert getattr(row, part) == pytest.approx(hit["parts"][part], abs=1e-4), (row.name, part)
+        assert row.evidence_url == hit["evidence"][0]["source_url"]
+        assert row.evidence_date == pd.Timestamp(hit["evidence"][0]["date"])
+        assert row.first_date == pd.Timestamp(hit["first_date"]) and row.last_date == pd.Timestamp(hit["last_date"])
+    assert postpartum.post_url.isna().all()  # the plenary-only test index has no blog posts
+
+
+def test_match_agrees_with_the_api(g, client):
+    description = "病児保育と産後ケアのオンライン予約システム。LINEから予約できる"
+    df = g.match(description, limit=5)
+    api = client.post("/v1/match", json={"description": description, "limit": 5}).json()
+    assert df.member_id.tolist() == [h["member_id"] for h in api["data"]]
+    assert df.score.tolist() == pytest.approx([h["score"] for h in api["data"]], abs=1e-4)
+    assert df.speech.tolist() == pytest.approx([h["parts"]["speech"] for h in api["data"]], abs=1e-4)
+    assert df.matched_topic_ids.str.split().tolist() == [[t["topic_id"] for t in h["matched_topics"]]
+                                                         for h in api["data"]]
+    assert df.attrs["query_topics"] == api["topics"]
+
+
+def test_assemblies_as_in_the_api(g, client):
+    df = g.assemblies()
+    assert df.assembly_code.tolist() == ["130001"] and df.name.tolist() == ["東京都議会"]
+    assert pd.api.types.is_datetime64_dtype(df.first_date)
+    api = client.get("/v1/assemblies").json()["data"][0]
+    row = df.iloc[0]
+    assert (row.meetings, row.members) == (api["meetings"], api["members"])
+    assert (row.first_date, row.last_date) == (pd.Timestamp(api["first_date"]), pd.Timestamp(api["last_date"]))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda g: g.members(""), ValueError, "q: must not be empty"),
+        (lambda g: g.members("   "), ValueError, "q: must not be empty"),
+        (lambda g: g.members(None), TypeError, "q: expected text"),
+        (lambda g: g.statements(""), ValueError, "q: must not be empty"),
+        (lambda g: g.match(" "), ValueError, "description: must not be empty"),
+        (lambda g: g.match_topics(""), ValueError, "description: must not be empty"),
+        # A negative limit/offset used to slice from the end: offset=-1 gave one row ranked 0.
+        (lambda g: g.members("産後ケア", limit=-1), ValueError, "limit: must be at least 0, got -1"),
+        (lambda g: g.members("産後ケア", offset=-1), ValueError, "offset: must be at least 0, got -1"),
+        (lambda g: g.members("産後ケア", evidence=-1), ValueError, "evidence: must be at least 0"),
+        (lambda g: g.statements("産後ケア", offset=-3), ValueError, "offset: must be at least 0"),
+        (lambda g: g.match("産後ケア", limit=2.5), TypeError, "limit: expected a whole number"),
+        # since after until: the API's 422, not an empty frame.
+        (lambda g: g.members("産後ケア", since="2020-06-01", until="2020-02-01"), ValueError,
+         r"since \(2020-06-01\) is after until \(2020-02-01\)"),
+        (lambda g: g.topic_trend("産後ケア", since="2020-06-01", until="2020-02-01"), ValueError, "is after until"),
+        (lambda g: g.member_timeline("130001-53df1e713ea1", since="2020-06-01", until="2020-02-01"), ValueError,
+         "is after until"),
+        # Assemblies: malformed codes and codes the index does not hold, instead of an empty frame.
+        (lambda g: g.members("産後ケア", assembly="tokyo"), ValueError, "assembly: 'tokyo' is not a 6-digit"),
+        (lambda g: g.members("産後ケア", assembly="999999"), ValueError, "assembly: no minutes of '999999'"),
+        (lambda g: g.match("産後ケア", assembly=["130001", "271004"]), ValueError, "no minutes of '271004'"),
+        (lambda g: g.statements("産後ケア", assembly="999999"), ValueError, "assembly: no minutes of '999999'"),
+        (lambda g: g.topic_trend("産後ケア", assembly="999999"), ValueError, "assembly: no minutes of '999999'"),
+        # roles=[] used to mean "every role".
+        (lambda g: g.statements("産後ケア", roles=[]), ValueError, "roles: empty"),
+        (lambda g: g.topic_trend("産後ケア", roles=[]), ValueError, "roles: empty"),
+        # An unknown member used to give an empty frame here (and KeyError in member_profile).
+        (lambda g: g.statements("産後ケア", member_id="130001-000000000000"), KeyError,
+         "unknown member '130001-000000000000'"),
+    ],
+)
+def test_bad_input_is_named(g, call, error, message):
+    with pytest.raises(error, match=message):
+        call(g)
+
+
+def test_limit_zero_and_huge(g, postpartum):
+    empty = g.members("産後ケア", limit=0)
+    assert empty.empty and list(empty.columns) == list(MEMBER_COLUMNS)
+    everyone = g.members("産後ケア", limit=10**9)
+    assert everyone.member_id.head(10).tolist() == postpartum.member_id.tolist()
+    assert everyone["rank"].tolist() == list(range(1, len(everyone) + 1))
+    assert g.statements("産後ケア", limit=0).empty
+
+
+def test_assembly_as_int_or_list(g, postpartum):
+    as_int = g.members("産後ケア", limit=10, assembly=130001)
+    as_list = g.members("産後ケア", limit=10, assembly=["130001"])
+    assert as_int.member_id.tolist() == as_list.member_id.tolist() == postpartum.member_id.tolist()
+
+
+# -- blog posts are kept apart from the minutes ----------------------------------------
+POST_URL = "http://localhost/blog/postpartum"
+
+
+@pytest.fixture(scope="module")
+def with_posts(tmp_path_factory) -> Gikai:
+    """The 2020 plenary minutes plus one blog post by 森澤恭子 on 産後ケア, built."""
+    from datetime import datetime
+
+    from crawlers.poliinfo import import_files
+    from crawlers.rawstore import RawStore
+    from crawlers.records import PostRecord
+    from index.build import build_index
+    from tests.conftest import DEMO_2020
+
+    tmp = tmp_path_factory.mktemp("frames-posts")
+    store = RawStore(tmp / "raw")
+    import_files([DEMO_2020], store)
+    store.put(PostRecord(
+        source_system="member_pages", source_id=POST_URL, assembly_code="130001", member_name="森澤恭子",
+        url=POST_URL, title="産後ケアの充実を", published=datetime(2020, 3, 10),
+        text="産後ケアについて。宿泊型の産後ケア事業の拡充と、産後鬱の予防のための相談体制を都に求めました。"
+             "出産直後の母親を支える産後ケアは大切です。",
+    ))
+    summary = build_index(tmp / "raw", tmp / "index.duckdb", workers=1)
+    assert summary.posts == 1 and summary.posts_unlinked == []
+    gikai = Gikai(tmp / "index.duckdb")
+    yield gikai
+    gikai.close()
+
+
+MORISAWA = "130001-53df1e713ea1"
+
+
+def test_member_profile_keeps_posts_apart(with_posts):
+    """member_topics returns minutes and blog rows; the frame used to drop ``source`` and mix them."""
+    minutes = with_posts.member_profile(MORISAWA)
+    assert_schema(minutes, PROFILE_COLUMNS)
+    assert set(minutes.source) == {"assembly"}
+    assert not minutes.duplicated(["year", "topic_id"]).any()
+    row = minutes.set_index("topic_id").loc["childcare.postpartum"]
+    own = with_posts.sql("SELECT count(*) AS n FROM passages WHERE member_id = $m AND role_kind = 'member' "
+                         "AND year(date) = 2020", {"m": MORISAWA}).n.iloc[0]
+    assert row.passages == 1 and row.share == pytest.approx(1 / own, abs=1e-4)  # not diluted by the post
+
+    both = with_posts.member_profile(MORISAWA, posts=True)
+    post_row = both[(both.source == "posts") & (both.topic_id == "childcare.postpartum")]
+    assert post_row.passages.tolist() == [1] and post_row.share.tolist() == [1.0]
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    with TestClient(create_app(with_posts.db_path)) as c:
+        api = c.get(f"/v1/members/{MORISAWA}/topics").json()["data"]
+    assert sorted((r["year"], r["source"], r["topic_id"], r["passages"]) for r in api) == sorted(
+        zip(both.year, both.source, both.topic_id, both.passages, strict=True))
+
+
+def test_members_show_the_post_part_and_link(with_posts):
+    df = with_posts.members("産後ケア", limit=3).set_index("member_id")
+    assert df.loc[MORISAWA, "posts"] > 0 and df.loc[MORISAWA, "post_url"] == POST_URL
+    parts = df[["focus", "answers", "breadth", "speech", "posts"]].sum(axis=1)
+    assert (parts - df.score).abs().max() < 1e-3
+
+
+def test_topic_trend_counts_minutes_not_blog_posts(with_posts):
+    minutes_only = with_posts.sql(
+        """SELECT count(*) AS n FROM passage_topics pt JOIN passages p USING (passage_id)
+           WHERE pt.topic_id = 'childcare.postpartum' AND pt.score >= $e AND p.role_kind <> 'post'""",
+        {"e": ENGAGED},
+    ).n.iloc[0]
+    with_post = with_posts.sql(
+        """SELECT count(*) AS n FROM passage_topics pt JOIN passages p USING (passage_id)
+           WHERE pt.topic_id = 'childcare.postpartum' AND pt.score >= $e""", {"e": ENGAGED}).n.iloc[0]
+    assert with_post == minutes_only + 1  # the post engages with 産後ケア
+    everyone = with_posts.topic_trend("産後ケア", by="committee", roles=None)
+    assert set(everyone.committee) == {"本会議", "臨時会"}  # no ブログ "committee"
+    assert everyone.passages.sum() == minutes_only
+    monthly = with_posts.topic_trend("産後ケア", by="month", roles=None)
+    assert monthly.passages.sum() == minutes_only
+
+
+def test_relative_is_against_rank_one_on_every_page(g, postpartum):
+    """``relative`` is against rank 1 of the whole ranking (page 2 used to start at 1.0 again)."""
+    page2 = g.members("産後ケア", limit=3, offset=3)
+    assert page2.relative.tolist() == postpartum.relative.iloc[3:6].tolist()
+    assert page2.relative.iloc[0] < 1.0
+    assert page2.relative.iloc[0] == pytest.approx(page2.score.iloc[0] / postpartum.score.iloc[0], abs=1e-4)
+    description = "病児保育と産後ケアのオンライン予約システム。LINEから予約できる"
+    first = g.match(description, limit=4)
+    second = g.match(description, limit=2, offset=2)
+    assert second.member_id.tolist() == first.member_id.iloc[2:4].tolist()
+    assert second.relative.tolist() == first.relative.iloc[2:4].tolist()
+
+
+def test_match_topics_has_the_passages_of_the_api(g, client):
+    description = "病児保育と産後ケアのオンライン予約システム。LINEから予約できる"
+    df = g.match_topics(description)
+    assert list(df.columns) == ["topic_id", "label", "score", "passages"] and df.passages.dtype == "int64"
+    api = client.post("/v1/match", json={"description": description, "limit": 1}).json()["topics"]
+    assert df.to_dict("records") == api
+    spring = g.match_topics(description, since="2020-06-01")
+    assert (spring.passages <= df.passages).all() and spring.passages.sum() < df.passages.sum()
+
+
+def test_statements_agree_with_the_api(g, client):
+    df = g.statements("産後ケア", limit=10, since="2020-02-27")
+    api = client.get("/v1/statements/search", params={"q": "産後ケア", "limit": 10, "since": "2020-02-27"}).json()["data"]
+    assert df.statement_id.tolist() == [h["statement_id"] for h in api]
+    assert df.score.round(4).tolist() == [h["score"] for h in api]
+    assert df.url.tolist() == [h["source_url"] for h in api]
+    assert df.date.tolist() == [pd.Timestamp(h["date"]) for h in api]
+    assert (df.date >= pd.Timestamp("2020-02-27")).all()
+    assert df.excerpt.tolist() == [excerpt(h["text"]) for h in api]  # the API's full passage, cut to 200
