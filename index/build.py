@@ -114,13 +114,32 @@ def meeting_id(record_or_system, source_id: str | None = None) -> str:
 # -- what makes two builds comparable ------------------------------------------------------------
 
 
+# The code that turns a raw meeting into rows: a change to any of it (a speaker rule, a passage
+# boundary) must re-analyse every meeting, which an incremental build would otherwise not do.
+ANALYSIS_MODULES = ("index.analysis", "index.people", "nlp.names", "nlp.passages", "nlp.speaker", "nlp.tokenizer",
+                    "nlp.topics")
+
+
+def code_digest(modules: tuple[str, ...] | None = None) -> str:
+    """sha256 over the source files of ``modules`` (default: ``ANALYSIS_MODULES``)."""
+    import importlib.util
+
+    digest = hashlib.sha256()
+    for name in ANALYSIS_MODULES if modules is None else modules:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.origin:
+            raise RuntimeError(f"analysis module {name} not found")
+        digest.update(name.encode() + b"\0" + Path(spec.origin).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def analysis_fingerprint(embedding_model: str | None) -> str:
     """Everything a worker's output depends on besides the raw file itself."""
     import sudachipy
 
     from nlp.topics import default_tagger
 
-    parts = [FORMAT_VERSION, getattr(sudachipy, "__version__", "?"), str(embedding_model)]
+    parts = [FORMAT_VERSION, code_digest(), getattr(sudachipy, "__version__", "?"), str(embedding_model)]
     try:
         from importlib.metadata import version
 
@@ -222,7 +241,7 @@ class _Builder:
         if info.get("format") != FORMAT_VERSION:
             return "previous index has another format"
         if info.get("analysis") != self.fingerprint:
-            return "tokenizer, topics or embedding model changed"
+            return "analysis code, tokenizer, topics or embedding model changed"
         if info.get("people") != self.people:
             return "rosters or posts changed"
         return None

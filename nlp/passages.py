@@ -34,11 +34,22 @@ MIN_PASSAGE_CHARS = 80
 
 _STAGE = re.compile(r"〔[^〔〕]*〕")
 # Interjections recorded in parentheses: （拍手）, （「異議なし」と呼ぶ者あり）, （発言する者あり）.
-_INTERJECTION = re.compile(r"（[^（）]*(?:拍手|呼ぶ者あり|発言する者あり|議場騒然|笑声|私語)[^（）]*）")
+# Also （発言する者多し）, （「横暴じゃないか」と呼び、その他発言する者多し）, （宮川証人「済みません…」と呼ぶ）.
+_INTERJECTION = re.compile(
+    r"（[^（）]*(?:拍手|呼ぶ者あり|発言する者|議場騒然|笑声|私語)[^（）]*）|（[^（）]*」と呼[ぶび][^（）「」]{0,12}）"
+)
 _ROLL_CALL_LINE = re.compile(r"^[〇一二三四五六七八九十百千0-9０-９]+番\S+君$")
 _OPENERS = re.compile(r"^(まず|次に|次いで|最後に|初めに|はじめに|続いて|第[一二三四五六七八九十]+に|一点目|二点目|三点目|四点目|五点目)[、，,]?")
-_HEADING = re.compile(r"(について|に関して|に関する)[^。]{0,12}(伺います|伺う|お伺いします|質問します|お尋ねします|です|質問いたします)。$")
+_HEADING = re.compile(
+    r"(について|に関して|に関する)(?P<tail>[^。]{0,12})(伺います|伺う|お伺いします|質問します|お尋ねします|です|質問いたします)。$"
+)
+# ``…観戦について、どのように取り組むのか伺います。`` is a question, not a subject line.
+_QUESTION_TAIL = re.compile(r"どのよう|いかが|のか|見解|所見|認識|考え")
 _CLOSER = re.compile(r"(伺います|伺いたい|お伺いします|求めます|お答えください|見解を|所見を|いかがですか|いかがか|でしょうか|ですか|尋ねします|伺う)[。？?]?$")
+# ``そこで、…について伺います。`` concludes the paragraphs before it; it is the question, not a new heading.
+_CONCLUDES = re.compile(r"^(そこで|そのため|したがって|以上|これらを踏まえ|こうしたことから)")
+# ``そこでお伺いします。`` announces the question in the next paragraph: it closes nothing yet.
+_LEAD_IN = re.compile(r"^(そこで|以下|以上を踏まえ)?[、，,]?(改めて|まず|二点)?[、，,]?(お)?(伺い|尋ね|聞き|質問)(いた)?します[。．]?$")
 _ANSWER_TO = re.compile(r"^(?P<name>[^、。\s]{1,12}?)(?:議員|委員)の(?P<kind>[^、。\s]{0,8}質問)に(?:お)?答え")
 
 
@@ -95,7 +106,12 @@ def split_passages(text: str) -> list[Passage]:
         current = []
 
     for para in paragraphs:
-        is_heading = len(para) <= 60 and bool(_HEADING.search(para))
+        heading_match = _HEADING.search(para) if len(para) <= 60 else None
+        is_heading = (
+            heading_match is not None
+            and not _QUESTION_TAIL.search(heading_match.group("tail"))
+            and not (current and _CONCLUDES.match(para))
+        )
         opens = is_heading or bool(_OPENERS.match(para))
         size = sum(len(p) for p in current)
         if current and (opens or size + len(para) > MAX_PASSAGE_CHARS) and size >= MIN_PASSAGE_CHARS:
@@ -120,7 +136,12 @@ def split_passages(text: str) -> list[Passage]:
         else:
             current.append(para)
         offset += len(para) + 1
-        if _CLOSER.search(para) and not is_heading and sum(len(p) for p in current) >= MIN_PASSAGE_CHARS:
+        if (
+            _CLOSER.search(para)
+            and not is_heading
+            and not _LEAD_IN.match(para)
+            and sum(len(p) for p in current) >= MIN_PASSAGE_CHARS
+        ):
             flush()
             # A closed question also closes its heading: what follows without a heading or an opener
             # is as often the next subject (芸術文化 after 待機児童について伺います) as a sub-question.

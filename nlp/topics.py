@@ -295,7 +295,8 @@ _HIRAGANA_NOUNS = re.compile(
 )
 _WORD_CHARS = "一-龥々〆ヵヶァ-ヴーA-Za-zＡ-Ｚａ-ｚ0-9０-９"
 _NOUN_CHARS = _WORD_CHARS + "・％%"
-_PURE_NOUN = re.compile(f"[{_NOUN_CHARS}]{{1,{_MAX_ITEM_CHARS}}}")
+# An item may be two nouns joined by の: 水素社会の実現、プラスチック対策、再生可能エネルギー、外堀の水質改善.
+_PURE_NOUN = re.compile(f"[{_NOUN_CHARS}]{{1,{_MAX_ITEM_CHARS}}}(?:の[{_NOUN_CHARS}]{{1,{_MAX_ITEM_CHARS}}})?")
 # 医療・介護・防災: three or more short nouns joined by ・ (at least two with kanji, so that
 # ライフ・ワーク・バランス stays one word).
 _DOT_LIST = re.compile(f"[{_WORD_CHARS}]{{1,12}}(?:・[{_WORD_CHARS}]{{1,12}}){{2,}}")
@@ -303,7 +304,7 @@ _DOT_LIST = re.compile(f"[{_WORD_CHARS}]{{1,12}}(?:・[{_WORD_CHARS}]{{1,12}}){{
 _NOT_ITEMS = frozenset(
     "一方 他方 昨年 今年 本年 今年度 本年度 来年度 昨年度 現在 今後 従来 同時 当時 特に 例年 先日 先般 以上 結果 実際 本来 将来 最後 最初 次 第一 第二 第三".split()
 )
-_TRAILING_NOUN = re.compile(f"[{_NOUN_CHARS}]{{1,{_MAX_ITEM_CHARS}}}$")
+_TRAILING_NOUN = re.compile(f"(?:[{_NOUN_CHARS}]{{1,{_MAX_ITEM_CHARS}}}の)?[{_NOUN_CHARS}]{{1,{_MAX_ITEM_CHARS}}}$")
 _LEADING_NOUN = re.compile(f"^[{_NOUN_CHARS}]{{1,{_MAX_ITEM_CHARS}}}")
 
 

@@ -118,6 +118,6 @@ def test_company_descriptions_get_evidence_on_their_topics(searcher):
     assert (result["n"], result["k"], result["descriptions_without_topic"]) == (10, 5, 0)
     first = result["per_description"][0]
     assert first["topics"][:2] == ["産後ケア", "妊娠・出産支援"]
-    assert first["evidence"] == first["evidence_on_topic"] == 9  # every 産後ケア evidence passage is on topic
-    # On the 2020 minutes of the test index (`make eval` on the whole demo index: 0.7658 and 0.9).
-    assert result["evidence_on_topic"] == 0.7864 and result["members_with_matched_topic"] == 0.92
+    assert first["evidence"] == first["evidence_on_topic"] == 8  # every 産後ケア evidence passage is on topic
+    # On the 2020 minutes of the test index (`make eval` on the whole demo index: 0.7636 and 0.9).
+    assert result["evidence_on_topic"] == 0.7843 and result["members_with_matched_topic"] == 0.92

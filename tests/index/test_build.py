@@ -231,3 +231,34 @@ def test_killed_build_leaves_previous_index_serving(tmp_path):
     assert con.execute("SELECT count(*) FROM meetings").fetchone()[0] == 8
     con.close()
     assert build_index(raw, db, workers=1).meetings == 8
+
+
+def test_a_change_to_the_analysis_code_makes_the_next_build_full(tmp_path, monkeypatch):
+    """Speaker rules and passage boundaries live in code: a build after an upgrade re-analyses every meeting."""
+    import index.build as build
+
+    raw = tmp_path / "raw"
+    import_files([PROCEEDINGS_2020], RawStore(raw))
+    db = tmp_path / "index.duckdb"
+    build_index(raw, db, workers=1, embedding_model=None)
+    assert build_index(raw, db, workers=1, embedding_model=None).mode == "unchanged"
+    # The same digest over one more module stands for an edited one (the modules' files are not rewritten).
+    monkeypatch.setattr(build, "ANALYSIS_MODULES", (*build.ANALYSIS_MODULES, "nlp.embedding"))
+    again = build_index(raw, db, workers=1, embedding_model=None)
+    assert again.mode == "full" and again.full_reason == "analysis code, tokenizer, topics or embedding model changed"
+
+
+def test_code_digest_covers_the_source_of_every_analysis_module(tmp_path, monkeypatch):
+    from index.build import code_digest
+
+    package = tmp_path / "pkg_digest"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    rule = package / "rule.py"
+    rule.write_text("LIMIT = 5\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = code_digest(("pkg_digest.rule",))
+    rule.write_text("LIMIT = 6\n")
+    assert code_digest(("pkg_digest.rule",)) != before
+    with pytest.raises(RuntimeError, match="analysis module pkg_digest.missing not found"):
+        code_digest(("pkg_digest.missing",))

@@ -54,3 +54,49 @@ def test_stage_directions_and_roll_call_are_removed():
 def test_answer_names_the_member_it_answers():
     assert answered_member(_speech(1, "知事（小池百合子君）")) == "増子ひろき"
     assert answered_member("三点のご質問にお答えいたします。") is None
+
+
+def test_concluding_question_is_not_a_heading_for_the_next_subject():
+    # 森澤恭子 (2020-02-28). Before: ``そこで、観光振興における文化資源の活用について…伺います。`` opened a passage
+    # as its heading and, being short, swallowed the next subject (次に、…価値観の転換…) under the wrong heading.
+    passages = split_passages(clean_speech_text(_speech(3, "二十六番（森澤恭子君）")))
+    culture = next(p for p in passages if "観光振興における文化資源の活用" in p.text)
+    assert culture.text.startswith("組織や分野を超えた取り組み")
+    assert culture.text.endswith("これまでの取り組みと今後の方向性について伺います。")
+    assert "価値観の転換" not in culture.text
+    values = next(p for p in passages if "価値観の転換を促す施策" in p.text)
+    assert values.heading == "次に、幸せに生きていくための価値観の転換を促す施策について伺います。"
+    # ``そこで、このたび、…産後ケア事業への補助率を引き上げた狙いについて伺います。`` closes the 産後ケア passage;
+    # ``そこでお伺いします。`` stays with the question it announces.
+    postnatal = next(p for p in passages if p.heading == "まず、産後ケアについて伺います。")
+    assert postnatal.text.endswith("産後ケア事業への補助率を引き上げた狙いについて伺います。")
+    outreach = next(p for p in passages if "そこでお伺いします。" in p.text)
+    assert outreach.text.endswith("取り組む区市町村をさらにふやしていくべきと考えますが、見解を伺います。")
+    assert outreach.heading is None
+
+
+def test_interjections_of_others_are_removed():
+    # Real lines from 連合審査会 (2006) and 社会福祉法人 調査特別委員会 minutes.
+    raw = "時間となりましたので（発言する者多し）時間となりましたので終了いたします。"
+    assert clean_speech_text(raw) == "時間となりましたので時間となりましたので終了いたします。"
+    raw = (
+        "宮川さん、大丈夫ですか、体の方は。トイレ休憩でも少ししようか。"
+        "（宮川証人「済みません、ちょっと休ませていただけると、ありがたいんですが」と呼ぶ）"
+    )
+    assert clean_speech_text(raw) == "宮川さん、大丈夫ですか、体の方は。トイレ休憩でも少ししようか。"
+    raw = "議場における都旗と国旗掲揚をあわせて採決を行います。（「そんなのおかしいよ。もっと議論すべきじゃないですか」「横暴じゃないか」と呼び、その他発言する者多し）"
+    assert clean_speech_text(raw) == "議場における都旗と国旗掲揚をあわせて採決を行います。"
+    # Parentheses that are part of the speech stay: 既存（恒久工事あり）.
+    assert clean_speech_text("既存（恒久工事あり）に整理した表") == "既存（恒久工事あり）に整理した表"
+
+
+def test_closing_question_is_not_the_heading_of_the_next_subject():
+    # 龍円あいり (2020-02-28): the 特別支援学校 question closes its passage; LGBT spectators come next.
+    # Before: the question (short, ``…について、どのように取り組むのか伺います。``) became the heading of the
+    # LGBT passage.
+    passages = split_passages(clean_speech_text(_speech(3, "二十番（龍円あいり君）")))
+    lgbt = next(p for p in passages if "LGBTフレンドリー" in p.text)
+    assert lgbt.heading is None
+    assert lgbt.text.startswith("話は変わりますが")
+    special = next(p for p in passages if "特別支援学校に在籍する子供たちの観戦" in p.text)
+    assert special.text.endswith("特別支援学校に在籍する子供たちの観戦について、どのように取り組むのか伺います。")

@@ -311,3 +311,38 @@ def test_an_app_is_digital_government_not_line():
     found = dict(default_tagger().topics_for_query("産後ケアの利用状況を見える化するアプリ"))
     assert "dx.line" not in found
     assert set(found) == {"childcare.postpartum", "dx"}
+
+
+def test_list_items_joined_by_no_are_list_items(tagger):
+    # 本橋ひろたか (2020-03-27, 予算特別委員長報告): a list of what was debated, no engagement with any.
+    # Before: 水素社会の実現 was not an item, so 水素 counted in full and the passage was tagged
+    # 脱炭素・再エネ at 0.56.
+    import json
+
+    from tests.conftest import PROCEEDINGS_2020
+
+    meetings = json.loads(PROCEEDINGS_2020.read_text(encoding="utf-8"))
+    speech = next(s["Utterance"] for s in meetings[5]["Proceeding"] if s["Speaker"] == "四十一番（本橋ひろたか君）")
+    line = next(ln for ln in speech.split("\n") if "水素社会の実現、プラスチック対策" in ln).strip()
+    assert line.startswith("次に、環境対策では、水素社会の実現、プラスチック対策、再生可能エネルギー、")
+    assert enumeration_items(line)[:5] == ["水素社会の実現", "プラスチック対策", "再生可能エネルギー", "外堀の水質改善", "生物多様性"]
+    assert tagger.score_text(line).get("environment.decarbonization", 0.0) < 0.3
+    # Engaging with the subject still scores high.
+    engaged = "水素社会の実現に向けて、燃料電池車の普及と水素ステーションの整備を加速すべきです。都の見解を伺います。"
+    assert tagger.score_text(engaged)["environment.decarbonization"] > 0.6
+
+
+def test_individual_education_plan_is_not_an_evacuation_plan(tagger):
+    # 宇田川聡史 (2020-06-02): special-needs pupils during school closures. Before: the seed 個別計画
+    # matched 個別性の高い指導計画 (function words dropped, gap 2) and the passage was tagged 避難所 at 0.55.
+    import json
+
+    from nlp.passages import clean_speech_text, split_passages
+    from tests.conftest import PROCEEDINGS_2020
+
+    meetings = json.loads(PROCEEDINGS_2020.read_text(encoding="utf-8"))
+    speech = next(s["Utterance"] for s in meetings[6]["Proceeding"] if s["Speaker"] == "百二十番（宇田川聡史君）")
+    passage = next(p.text for p in split_passages(clean_speech_text(speech)) if "個別性の高い指導計画" in p.text)
+    assert "safety.shelters" not in tagger.score_text(passage)
+    assert "safety.shelters" not in tagger.score_text("一人一人の個別の指導計画に基づき指導しています。")
+    assert tagger.score_text("避難行動要支援者の個別計画の作成を区市町村に働きかけるべきです。")["safety.shelters"] > 0.6
