@@ -121,3 +121,24 @@ def test_company_descriptions_get_evidence_on_their_topics(searcher):
     assert first["evidence"] == first["evidence_on_topic"] == 8  # every 産後ケア evidence passage is on topic
     # On the 2020 minutes of the test index (`make eval` on the whole demo index: 0.7636 and 0.9).
     assert result["evidence_on_topic"] == 0.7843 and result["members_with_matched_topic"] == 0.92
+
+
+def test_evidence_on_the_shared_topics_comes_first(client, demo_db):
+    """The reason line names the shared topics; the first evidence passage shown takes one of them up."""
+    import duckdb
+
+    body = client.post("/v1/match", json={"description": SICK_CHILD, "limit": 10}).json()
+    checked = 0
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        for m in body["data"]:
+            if not m["matched_topics"] or len(m["evidence"]) < 2:
+                continue
+            ids = [t["topic_id"] for t in m["matched_topics"]]
+            tagged = [bool(con.execute(
+                """SELECT count(*) FROM passage_topics t JOIN passages p USING (passage_id)
+                   WHERE p.statement_id = $s AND t.topic_id IN (SELECT unnest($ids)) AND t.score >= 0.3""",
+                {"s": e["statement_id"], "ids": ids}).fetchall()[0][0]) for e in m["evidence"]]
+            assert tagged[0], (m["name"], tagged)
+            assert tagged == sorted(tagged, reverse=True), (m["name"], tagged)  # on-topic first, then the rest
+            checked += 1
+    assert checked >= 3
