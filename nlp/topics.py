@@ -15,7 +15,9 @@ Lexical evidence is calibrated so that *naming* a topic is not *engaging* with i
   a subject heading line (``待機児童について伺います。``, which the build prefixes to every passage
   under it, sometimes stale) about a third;
 * one occurrence yields one hit even when several seeds match it (新型コロナウイルス感染症 also
-  yields 新型コロナ and 感染症); ``exclude`` phrases cancel hits (高齢者虐待 is not 児童虐待).
+  yields 新型コロナ and 感染症); ``exclude`` phrases cancel hits (高齢者虐待 is not 児童虐待);
+* a seed under ``requires`` counts only in a passage that also says another seed of its topic or
+  one of the rule's ``context`` words (ホテル is 観光振興 beside 観光客, not in ホテルを避難所に).
 
 Scores are in [0, 1] (``1 - exp(-evidence)``). A parent's score is the max of its children's
 scores and the evidence of its own seeds pooled with its children's (a passage touching 待機児童,
@@ -85,6 +87,16 @@ class TaxonomyError(ValueError):
 # ── Models ─────────────────────────────────────────────────────────────────────────────────
 
 
+class SeedContext(BaseModel):
+    """Seeds that are the topic only in context: they count in a passage that also says another
+    seed of the topic (one not under a ``requires`` rule) or one of ``context``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seeds: list[str] = Field(min_length=1)
+    context: list[str] = Field(default_factory=list)
+
+
 class Topic(BaseModel):
     """One policy topic. ``parent`` is None for a top-level topic."""
 
@@ -96,6 +108,18 @@ class Topic(BaseModel):
     description: str = Field(min_length=1)
     seeds: list[str] = Field(min_length=1)
     exclude: list[str] = Field(default_factory=list)
+    requires: list[SeedContext] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_requires(self) -> Topic:
+        for rule in self.requires:
+            missing = [s for s in rule.seeds if s not in self.seeds]
+            if missing:
+                raise ValueError(f"requires names {missing!r}, which are not seeds of the topic")
+        return self
+
+    def gated_seeds(self) -> set[str]:
+        return {s for rule in self.requires for s in rule.seeds}
 
 
 class TopicsFile(BaseModel):
@@ -429,15 +453,21 @@ class _Matcher:
     nested_in: dict[int, tuple[int, ...]]
     excludes: tuple[tuple[_Seed, frozenset[int]], ...]  # exclude phrase, indexes of seeds sharing a word
     vocab: frozenset[str]  # tokens that count towards the topic's share of the passage
+    # ``requires`` rules: (seeds that need context, the topic's other seeds, context phrases)
+    gates: tuple[tuple[frozenset[int], frozenset[int], tuple[_Seed, ...]], ...] = ()
 
-    def hits(self, tokens: list[str], positions: dict[str, list[int]]) -> dict[int, int]:
-        """Occurrences per seed index: nested seeds counted once, exclude phrases applied."""
+    def hits(self, tokens: list[str], positions: dict[str, list[int]], gated: bool = True) -> dict[int, int]:
+        """Occurrences per seed index: nested seeds counted once, exclude phrases applied and,
+        unless ``gated`` is False, seeds under ``requires`` dropped when their context is missing."""
         small, large = (
             (positions, self.by_first) if len(positions) < len(self.by_first) else (self.by_first, positions)
         )
-        return self.hits_of([i for token in small if token in large for i in self.by_first[token]], tokens, positions)
+        ids = [i for token in small if token in large for i in self.by_first[token]]
+        return self.hits_of(ids, tokens, positions, gated)
 
-    def hits_of(self, seed_ids: list[int], tokens: list[str], positions: dict[str, list[int]]) -> dict[int, int]:
+    def hits_of(
+        self, seed_ids: list[int], tokens: list[str], positions: dict[str, list[int]], gated: bool = True
+    ) -> dict[int, int]:
         """``hits`` for seeds already known to start with a token of the passage."""
         found: dict[int, int] = {}
         seeds = self.seeds
@@ -459,7 +489,17 @@ class _Matcher:
             if cancel:
                 for i in inside & found.keys():
                     found[i] = max(0, found[i] - cancel)
-        return {i: c for i, c in found.items() if c > 0}
+        out = {i: c for i, c in found.items() if c > 0}
+        if gated:
+            for needs, others, context in self.gates:
+                if (
+                    needs & out.keys()
+                    and not others & out.keys()
+                    and not any(phrase.count(tokens, positions) for phrase in context)
+                ):
+                    for i in needs:
+                        out.pop(i, None)
+        return out
 
     def vocab_hits(self, positions: dict[str, list[int]]) -> int:
         return sum(len(positions[t]) for t in positions.keys() & self.vocab)
@@ -493,7 +533,7 @@ def _strength(
         if not mention_tokens:
             continue
         vocab -= min(vocab, matcher.vocab_hits(mention_positions)) * (1.0 - weight)
-        for i, c in matcher.hits(mention_tokens, mention_positions).items():
+        for i, c in matcher.hits(mention_tokens, mention_positions, gated=False).items():
             named = min(c, left.get(i, 0))
             if named:
                 counts[i] -= named * (1.0 - weight)
@@ -600,7 +640,31 @@ class TopicTagger:
             for phrase in topic.seeds:
                 vocab.update(t for t in self._tokenize(phrase) if t not in self._shared)
         by_first_t = {k: tuple(v) for k, v in by_first.items()}
-        return _Matcher(seed_list, by_first_t, nested_in, tuple(excludes), frozenset(vocab))
+        return _Matcher(
+            seed_list, by_first_t, nested_in, tuple(excludes), frozenset(vocab), self._gates(topics, seeds)
+        )
+
+    def _gates(
+        self, topics: list[Topic], seeds: dict[tuple[str, ...], _Seed]
+    ) -> tuple[tuple[frozenset[int], frozenset[int], tuple[_Seed, ...]], ...]:
+        """The ``requires`` rules of ``topics`` as seed indexes. A seed that another topic of the
+        pool (a parent pooling its children) lists without a rule stays ungated."""
+        index = {key: i for i, key in enumerate(seeds)}
+        free = {self._key(p) for t in topics for p in t.seeds if p not in t.gated_seeds()}
+        gates = []
+        for topic in topics:
+            gated = topic.gated_seeds()
+            others = frozenset(
+                index[k] for p in topic.seeds if p not in gated and (k := self._key(p)) in index
+            )
+            for rule in topic.requires:
+                needs = frozenset(
+                    index[k] for p in rule.seeds if (k := self._key(p)) in index and k not in free
+                )
+                context = tuple(_Seed(p, self._key(p)) for p in rule.context if self._key(p))
+                if needs:
+                    gates.append((needs, others, context))
+        return tuple(gates)
 
     def _seed_tokens(self, phrase: str) -> tuple[list[str], dict[str, list[int]]]:
         if phrase not in self._phrase_tokens:
@@ -716,7 +780,8 @@ class TopicTagger:
         positions = _positions(tokens)
         raw: dict[str, float] = {}
         for topic_id in self._candidates(positions):
-            distinct = len(self._own[topic_id].hits(tokens, positions))
+            # A description names what it is about: ホテル in one is the hotel trade, no context needed.
+            distinct = len(self._own[topic_id].hits(tokens, positions, gated=False))
             if distinct:
                 raw[topic_id] = 1.0 - QUERY_SEED_MISS**distinct
         if include_parents:

@@ -346,3 +346,113 @@ def test_individual_education_plan_is_not_an_evacuation_plan(tagger):
     assert "safety.shelters" not in tagger.score_text(passage)
     assert "safety.shelters" not in tagger.score_text("一人一人の個別の指導計画に基づき指導しています。")
     assert tagger.score_text("避難行動要支援者の個別計画の作成を区市町村に働きかけるべきです。")["safety.shelters"] > 0.6
+
+
+# ── seeds that need context (requires) ─────────────────────────────────────────────────────
+# Passages from the demo index (var/index.duckdb, heading + text as the build scores them).
+
+# 東京都議会 2020-06-03 遠藤雅彦 (executive, passage 10085): hotels as evacuation shelters; was 観光振興 0.91.
+SHELTER_HOTELS = """次に、ホテル、旅館を活用した避難所確保についてでございますが、今後発生が想定される自然災害は多岐にわたっており、その種別や被害の状況によっては、既存の避難所だけでは避難者の受け入れ先が不足する場合も想定されます。また、新型コロナウイルス感染症の対応を進める中、複合災害による感染リスクを避けるためにも、より多くの避難先の確保を図る必要がございます。
+このため、都は、ホテル等を避難所として活用する区市町村の取り組みを支援するため、あらかじめ費用負担など活用に関する基本的条件を整理するとともに、発災時に避難所が不足した場合にもホテルを活用できるよう、宿泊団体と包括的な協定を締結してまいります。
+今後とも、こうした取り組みを通じまして、区市町村による円滑な避難所の確保を支援してまいります。"""
+# 東京都議会 2016-01-29 今村 (passage 18375): hotels full of visitors from abroad, a true 観光振興 passage.
+TOURIST_HOTELS = """現在、多摩地域のホテルなどにおいても、中国を初めとする訪日観光客が押し寄せております。ワールドカップ開催時に、こうした状況下で多くのラグビーファンが試合会場のある東京を初めとする試合会場を訪れると、心配だという声を聞きます。
+開催期間中の宿泊について、この開催期間中の予想インバウンド数と都内の宿泊キャパシティーの数はどのくらいと把握しているのでしょうか。また、都として何か宿泊キャパシティー確保の施策を検討しているのかどうか伺います。"""
+# 東京都議会 2020-02-26 東村邦浩 (passage 25139): 警視庁 and tests for elderly drivers; was 防犯 0.83.
+ELDERLY_DRIVERS = """次いで、警視庁による認知機能検査と高齢者講習について質問します。
+次いで、警視庁による認知機能検査と高齢者講習について質問します。
+昨年末の都内教習所における平均予約待ち日数が、認知機能検査で約五十日、二時間の高齢者講習が約六十三日、三時間の高齢者講習が約六十六日と、依然長い状況にあります。
+都議会公明党は、昨年の第一回定例会において、七十五歳以上の免許更新で必要な認知機能検査が、都内四十六カ所の教習所の多くで数カ月先まで予約がとれない状態にあり、結果、検査後の高齢者講習においても長い受講待ちを余儀なくされている実態を取り上げました。
+そして、埼玉県の事例を取り上げ、警視庁においても、認知機能検査は公的機関中心の体制に切りかえ、教習所が高齢者講習に可能な限り専念できるよう、早期に改善をすべきと提案しました。それに対し警視総監は、警視庁による認知機能検査の実施枠の拡大を図り、各教習所が高齢者講習の受講人員枠を拡大できるよう努めると答弁いたしました。
+その後一年が経過いたしましたが、改善に向けた警視庁の取り組みについて警視総監の説明を求めます。"""
+# 東京都議会 2019-04-23 三浦 (executive, passage 20555): 警視庁 with security cameras against crime.
+SECURITY_CAMERAS = """都市オペレーションセンターにはモニターが設置され、大会期間中は最寄り駅から会場までの間に設置するラストマイルカメラにより、ラストマイル上の映像を映すこととしております。
+この防犯カメラを活用し、警視庁等と連携し、リアルタイムで映像を共有することで、現場のトラブル把握や事故等への迅速な初動対応、例えば雑踏事故などの防止に取り組むこととなります。
+こうした防犯カメラの設置や、警視庁や組織委員会と連携した警備員の適切な配置などによりまして、テロや犯罪の未然防止を図ってまいります。"""
+# 東京都議会 2020-02-26 東村邦浩 (passage 25141): rebuilding houses in 木密 areas; was 公共施設の再編 0.69.
+WOODEN_HOUSING = """木密地域の不燃化対策は、住民の積極的な協力が何よりも肝要です。
+しかし、相続の機会にしか不燃化を伴う建てかえが進まないなど、遅々とした状況が続いています。
+こうした現状を打破するためには、地域住民がこぞって建てかえに関心を寄せるような魅力あるまち並みの創出や、新たな客足につながる商店街のリニューアルなど、夢や希望が膨らむ木密対策への転換を図るべきと、都議会公明党は強く求めてきました。
+そのためにも、防災対策の枠組みを超えて、良質な景観の形成や商店街振興などの他分野などとも連携する、新しいステージに立った木密対策を進めるべきと考えますが、見解を求めます。"""
+# 東京都議会 2012-05-28 いのつめ (passage 11243): rebuilding old condominiums; was 公共施設の再編 0.97.
+CONDOMINIUMS = """今回は、マンションの建てかえについて伺います。
+今回は、マンションの建てかえについて伺います。
+東京では、マンションに住む人口の割合が非常に高く、特に都心部では、都民にとって主要な居住形態となっています。一方、都内の分譲マンションにおいては、築年数四十年以上を経過した、いわゆる老朽化マンションが数多く見受けられます。平成二十年の住宅・土地統計調査によれば、都内の築四十年以上の分譲マンションは約五万四千戸存在し、さらに、平成二十五年には約十二万六千戸まで急速に増加すると予想されています。これらのマンションの中には、防災上危険なマンションも多く含まれていると考えられ、都民の安全・安心な居住環境確保のためには、建てかえなどによる再生が急がれます。
+ところが、マンション建替え円滑化法に基づく都内のマンション建てかえの認可件数は、今までわずか二十九件しかありません。都は、このように分譲マンションの建てかえが進まない原因は何にあると考えているのか、所見を伺います。"""
+# 東京都議会 2007-11-27 村山 (executive, passage 18674): an aged 児童相談所 moves into a 保健所庁舎.
+CHILD_GUIDANCE_MOVE = """次に、四ページをごらんいただきたいと存じます。
+次に、四ページをごらんいただきたいと存じます。
+二段目の東京都児童相談所条例の一部を改正する条例は、東京都小平児童相談所の老朽化及び狭隘化に伴い、同相談所を東京都多摩小平保健所庁舎へ移転するため規定を整備するものでございます。"""
+# 東京都議会 2016-12-27 白川 (executive, passage 21197): the 築地 market's traders; was 再開発 0.53.
+TSUKIJI_MARKET = """これまで都は、豊洲市場への移転を見据え、水産、青果の各業界とともに、品質・衛生管理マニュアル、ガイドラインを作成しまして、このマニュアルに基づく商品管理を徹底することで、豊洲市場における品質、衛生管理の向上を図ることとしてまいりました。
+第三者認証を取得している業者数は把握しておりませんが、先日、築地市場の水産卸会社が、国際規格等の認証を目指す第一歩として活用できる都独自の東京都食品衛生自主管理認証を取得し、社員の意識改革に努めていると聞いております。
+このほか、第三者認証取得補助についての具体的な問い合わせを数多くいただいておりまして、豊洲移転後は、第三者認証取得に取り組む事業者は、段階的に増加するものと考えております。"""
+# 東京都議会 2017-08-30 山内れい子 (passage 3754): the redevelopment of the 築地 site.
+TSUKIJI_REDEVELOPMENT = """改めて、築地の将来像と、再整備ではなく再開発とした理由について知事に伺います。
+改めて、築地の将来像と、再整備ではなく再開発とした理由について知事に伺います。
+築地で事業を続けたいと考えている事業者は、築地は守るという知事の基本方針に期待を寄せました。こうした事業者の期待に対して、都はどのように取り組んでいくのか伺います。"""
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong", "right"),
+    [
+        (SHELTER_HOTELS, "economy.tourism", "safety.shelters"),
+        (ELDERLY_DRIVERS, "safety.crime", "welfare"),
+        (WOODEN_HOUSING, "facilities.consolidation", "safety.earthquake"),
+        (CONDOMINIUMS, "facilities.consolidation", "urban.housing"),
+        (TSUKIJI_MARKET, "urban.redevelopment", "agriculture.fisheries"),
+    ],
+)
+def test_seed_without_its_context_does_not_tag(tagger, text, wrong, right):
+    # ホテル/旅館/宿泊施設 (観光振興), 警視庁 (防犯), 建て替え/老朽化 (公共施設の再編) and 築地 (再開発)
+    # count only beside another seed of the topic or a context word of its requires rule.
+    scores = tagger.score_text(text)
+    assert scores.get(wrong, 0.0) < 0.3, scores
+    assert scores[right] > 0.8
+    assert tagger.explain(text, wrong).seeds == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "seed"),
+    [
+        (TOURIST_HOTELS, "economy.tourism", "ホテル"),
+        (SECURITY_CAMERAS, "safety.crime", "警視庁"),
+        (CHILD_GUIDANCE_MOVE, "facilities.consolidation", "老朽化"),
+        (TSUKIJI_REDEVELOPMENT, "urban.redevelopment", "築地"),
+    ],
+)
+def test_seed_in_its_context_still_counts(tagger, text, topic, seed):
+    assert tagger.score_text(text)[topic] > 0.5
+    assert tagger.explain(text, topic).seeds[seed] > 0
+
+
+def test_context_seed_pooled_into_the_parent_needs_context_too(tagger):
+    assert "economy" not in tagger.score_text(SHELTER_HOTELS)
+    assert tagger.score_text(TOURIST_HOTELS)["economy"] > 0.9
+
+
+def test_queries_ignore_requires(tagger):
+    # A solution description for hotels and inns is about the trade: no context needed.
+    assert dict(tagger.topics_for_query("ホテル・旅館の予約管理システム"))["economy.tourism"] > 0.5
+
+
+def test_tsukiji_market_is_the_market_and_its_former_site_is_redevelopment(tagger):
+    market = "築地市場の移転について、市場業者の意向を伺います。"
+    assert tagger.score_text(market)["agriculture.fisheries"] > 0.4
+    assert "urban.redevelopment" not in tagger.score_text(market)
+    site = "築地の跡地のまちづくりについて、都の方針を伺います。"  # 築地 beside a context word
+    assert tagger.explain(site, "urban.redevelopment").seeds["築地"] > 0
+    assert tagger.explain("築地の今後の方針を伺います。", "urban.redevelopment").seeds == {}
+
+
+def test_requires_must_name_seeds_of_the_topic(tmp_path):
+    user = tmp_path / "mine.yaml"
+    user.write_text(
+        "topics:\n  - id: economy.hotels\n    label: 宿泊業\n    parent: economy\n    description: 宿泊業\n"
+        "    seeds: [宿泊業]\n    requires:\n      - seeds: [ホテル]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(TaxonomyError) as err:
+        load_taxonomy(user_file=user)
+    assert "topic 'economy.hotels'" in str(err.value)
+    assert "ホテル" in str(err.value)
