@@ -496,7 +496,9 @@ class Gikai:
     def sql(self, query: str, params: dict | Sequence | None = None) -> pd.DataFrame:
         """One read-only SELECT over the index tables (see index/schema.sql) as a DataFrame.
 
-        Raises ValueError for anything but a single SELECT (no COPY, ATTACH, SET, …).
+        Raises ValueError for anything but a single SELECT (no COPY, ATTACH, SET, …). A SELECT can
+        still read local files through DuckDB's table functions (``read_csv('…')``): this is an
+        analyst's tool on their own machine, not a boundary to put in front of untrusted input.
         Mind the copyright rule: quote excerpts with source URLs, not a member's full texts.
         """
         try:
