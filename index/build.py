@@ -523,8 +523,7 @@ class _Builder:
                 return f"surname {rest.split(' → ')[0]} of {code} became ambiguous"
         fresh = {k: v for k, v in resolved.items() if k not in links}
         self._apply_links(con, resolved, only_new=True)
-        self.summary.surname_linked = len(resolved)
-        self.summary.surname_ambiguous = scratch.surname_ambiguous
+        self.summary.surname_ambiguous = scratch.surname_ambiguous  # surname_linked: counted from the table (_count)
         rows = []
         for code, key in new_members:
             if (code, key) in resolved:
@@ -715,7 +714,6 @@ def _resolve_surnames(full: dict[str, dict[str, str]], surnames: dict[str, set[s
             candidates = sorted(k for k in names if k.startswith(bare) and k != bare)
             if len(candidates) == 1:
                 resolved[(assembly, key)] = candidates[0]
-                summary.surname_linked += 1
             elif len(candidates) > 1:
                 summary.surname_ambiguous.append(f"{assembly}:{key} → {'/'.join(candidates[:5])}")
     return resolved
