@@ -456,3 +456,82 @@ def test_requires_must_name_seeds_of_the_topic(tmp_path):
         load_taxonomy(user_file=user)
     assert "topic 'economy.hotels'" in str(err.value)
     assert "ホテル" in str(err.value)
+
+
+# ── over-broad seeds (exclude / requires), passages from the demo index ─────────────────────────
+
+# 東京都議会 2020-06-02 中山信行 (passage 23521): school washbasin faucets; was インフラ維持管理 0.73.
+SCHOOL_FAUCETS = """現在、洋式化工事が段階的に取り組まれつつある各学校のトイレにおいて、衛生面への配慮から、手洗い用の水道蛇口を自動水栓に取りかえていく取り組みも大事な課題となってきます。我が党は昨年度末の予算特別委員会でこの問題を取り上げ、都としての善処を求めたところであります。
+トイレの手洗い用の水道蛇口の自動水栓型への切りかえを促進すべきと考えますが、見解を求めます。"""
+# 東京都議会 2012-10-05 増子 (executive, passage 12441): earthquake-proofing water mains to hospitals.
+WATER_MAINS = """災害時において、医療活動の拠点となる病院において、水の確保は極めて重要であると考えております。
+そのため、水道局では、その供給ルートとなる水道管路の耐震化を積極的に推進しており、既に、災害拠点病院や三次救急医療機関へ供給する管路については、現在、総延長の八三％が耐震継ぎ手管への取りかえを完了しております。
+ご指摘のあった災害拠点連携病院についても、同様の施設として位置づけ、順次優先的な耐震化を実施してまいります。
+これらにより、災害時における医療機関への給水確保に全力で取り組んでまいります。"""
+# 東京都議会 2020-02-19 斉藤実 (executive, passage 1486): cyber crime, gangs; was 指定管理・PFI 0.38.
+CYBER_SECURITY = """当庁では、こうした脅威に対処するため、海外や国内企業における研修等を通じた人材育成に力を注ぐとともに、サイバー犯罪の取り締まりを強化し、昨年は、インターネット上において不正な手段により暗号資産を入手するなどした被疑者を検挙いたしました。
+また、官民連携による被害防止対策として、都内の重要インフラ事業者や東京二〇二〇大会関連事業者等を交えたサイバー攻撃対処訓練を実施しているほか、都内全ての区市町村及び商工会議所などとのサイバーセキュリティー協定を締結し、それぞれが連携してセミナー等の啓発活動を実施しております。
+今後も、人的基盤の強化、官民連携、広報啓発活動を推進し、サイバー空間の安全・安心の確保に万全を期してまいります。
+第八は、総合的な組織犯罪対策の推進状況についてであります。
+暴力団情勢については、分裂した山口組の対立と見られる銃器や刃物を使用した襲撃事件が全国で相次ぎ、六代目山口組と神戸山口組を両組織の拠点がある六府県の各公安委員会が特定抗争指定暴力団に指定したほか、都内においても、暴力団同士のトラブルに起因すると見られる建造物損壊事件が発生するなど、極めて緊迫した状況下にあります。
+また、暴力団は、みかじめ料の徴収や違法薬物の密売、特殊詐欺への関与など、時代の変化に応じて多種多様な資金獲得犯罪を敢行しております。当庁では、それら資金獲得犯罪の取り締まりのほか、東京都暴力団排除条例を改正し、用心棒料等の授受に係る規制を強化して、事業者との関係遮断を促進するなど、取り締まりと排除の両面から対策を推進することにより、昨年は、暴力団構成員等二千二百二十五人を検挙いたしました。
+外国人犯罪情勢については、不法残留や在留カードの偽造事犯が増加しているほか、一部の在留外国人らが既存の犯罪組織に影響され、不良集団化する事例も把握されております。当庁では、各種犯罪インフラ事犯や外国人が関与する特殊詐欺事件の検挙対策などを強力に推進し、昨年は、外国人被疑者四千二百四十一人を検挙いたしました。"""
+# 東京都議会 2020-02-28 森口つかさ (passage 11051): 官民連携 of the water works beside 包括委託.
+WATERWORKS_PPP = """そこで、水道事業において、技術的な分野だけでなく、経営的な分野についても包括的に官民連携をするに当たっての方式としては、議会や国のコントロールがきく水道法に規定されている官民連携方式の採用を検討すべきと考えますが、水道局で東京水道株式会社に対する包括委託方式を検討している理由について伺います。"""
+# 東京都議会 2017-08-30 村松明典 (executive, passage 3566): 豊洲市場 publicity, SNS one channel; was LINE活用 0.42.
+MARKET_PUBLICITY = """続いて、今後の広報活動についてでございますが、これまでの取り組みの充実、強化といたしまして、まず、豊洲市場の見学会については、今後、毎月開催していくとともに、豊洲市場の安全対策の理解促進に向けて、築地市場内に設置しているPRコーナーについてもパネルや展示物等の拡充を図ってまいります。
+また、今後、定期的に計測する豊洲市場の大気の状況なども、ホームページやSNS等を通じてわかりやすく発信し、見える化の取り組みを推進してまいります。
+さらに、新たな取り組みといたしまして、施設の安全性や効率性、品質、衛生管理面の対応等について、地元のイベントとの連携やパンフレット、「広報東京都」などの広報媒体の活用によりまして、都民の皆様に幅広く発信してまいります。"""
+# 東京都議会 2018-03-23 伊藤 (passage 8496): disaster alerts to visitors through SNS registration.
+SNS_DISASTER_ALERTS = """震度六とか七になれば、明確な指揮命令系統の移行があると思いますけれども、震度によっては本当に微妙なラインというのがあると思いますので、混乱を生まないように、ぜひそこの想定というのを十分に図っておいていただきたいと思います。
+もう一個は、そういう災害時に、特に外国人の皆さんにどういう情報がちゃんと伝わるのかというと、大体ＳＮＳで発信しますというのが今回の計画の中に書かれているんですけれども、災害になったとき、日本人でもなかなかＳＮＳにたどり着かないんですね。
+そういう意味では、まず日本に来ていただいたときに、外国人の方には特に、ＳＮＳ情報をいち早くとれるように登録しておいてもらうという方が極めて機能的だと思います。
+そういう意味では、空港とか、あるいは来ていただくときの飛行機の中で、災害情報だとか暑さ情報を配信できるＳＮＳ用のＱＲコードを、来られる訪日客の皆さんにお配りをして事前に登録しておいていただくと、情報伝達しやすいと思うんです。"""
+# 東京都議会 2016-12-27 赤木 (executive, passage 20966): 水産卸 functions gathered in one block; was 公共施設の再編 0.54.
+MARKET_BLOCKS = """六街区と七街区の施設利用につきましては、当初二つの街区に分かれていた水産卸の機能を一つの街区に集約するとともに、効率的な物流を確保することなどを考慮いたしまして施設配置を変更することといたしました。"""
+# 東京都議会 2018-05-24 田中 (executive, passage 16632): the Rugby World Cup's organising committee; was 東京2020大会 0.76.
+RUGBY_COMMITTEE = """ラグビーワールドカップ二〇一九組織委員会によりますと、五月二十三日時点の東京会場における応募者数は五千四百二十六名となってございます。"""
+# 東京都議会 2019-01-31 中嶋 (executive, passage 23166): the Tokyo 2020 organising committee's contracts.
+GAMES_COMMITTEE = """繰り返しになって恐縮ですが、組織委員会は公益財団法人であり、契約金額などの取り扱いについては、さまざまなステークホルダーとの関係等を踏まえ、組織委員会が判断するものでございます。
+そうした中で、組織委員会においては、契約に関する情報公開を進める観点から、過去の調達について年度ごとの全体状況をホームページに掲載しており、その中では、契約形態ごとに区分した件数と契約金額の合計について公表しております。
+また、都が経費を負担している共同実施事業の契約実績については、都のホームページに掲載しており、現時点で可能な限りの情報提供に努めているところでございます。"""
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong", "right", "right_min"),
+    [
+        (SCHOOL_FAUCETS, "facilities.infrastructure", "education", 0.4),
+        (CYBER_SECURITY, "facilities.ppp", "safety.crime", 0.8),
+        (MARKET_PUBLICITY, "dx.line", "agriculture.fisheries", 0.8),
+        (MARKET_BLOCKS, "facilities.consolidation", "agriculture.fisheries", 0.5),
+        (RUGBY_COMMITTEE, "sports_culture.olympics", "sports_culture.sports", 0.8),
+    ],
+)
+def test_over_broad_seed_no_longer_tags(tagger, text, wrong, right, right_min):
+    # 水道蛇口 (exclude), 官民連携 / SNS / 集約化 (requires) and another event's 組織委員会 (exclude).
+    scores = tagger.score_text(text)
+    assert wrong not in scores, scores
+    assert tagger.explain(text, wrong).seeds == {}
+    assert scores[right] > right_min, scores
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "seed"),
+    [
+        (WATER_MAINS, "facilities.infrastructure", "水道"),  # 水道局, 水道管路: the water works
+        (WATERWORKS_PPP, "facilities.ppp", "官民連携"),  # beside 包括委託
+        (SNS_DISASTER_ALERTS, "dx.line", "SNS"),  # beside the context word 災害情報
+        (GAMES_COMMITTEE, "sports_culture.olympics", "組織委員会"),  # the Games' own committee
+    ],
+)
+def test_narrowed_seed_still_counts_where_it_belongs(tagger, text, topic, seed):
+    assert tagger.score_text(text)[topic] > 0.5
+    assert tagger.explain(text, topic).seeds[seed] > 0
+
+
+def test_shuuyaku_counts_only_beside_public_facilities(tagger):
+    # No passage of the demo index uses 集約化 for public facilities (all 151 hits were 意見集約,
+    # 情報を集約 …), so the context case is a sentence of the usual form.
+    consolidation = "公共施設の集約化について、区の方針を伺います。"
+    assert tagger.explain(consolidation, "facilities.consolidation").seeds["集約化"] > 0
+    assert tagger.explain("関係局の意見を集約いたしまして、方針を決定します。", "facilities.consolidation").seeds == {}
