@@ -145,6 +145,14 @@ def search(
         _print_members(query, hits)
 
 
+def _emit(result: dict, as_json: bool) -> None:
+    """An evaluation's result: one JSON line for machines, or rich's readable print."""
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        console.print(result)
+
+
 def _remote(url: str, method: str, path: str, **kwargs) -> dict:
     from api.client import RemoteError, request
 
@@ -303,10 +311,7 @@ def eval_members(
                                             since=reference_since.date() if reference_since else None))
     except (ValueError, IndexNotFound) as exc:
         raise _fail(str(exc)) from exc
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        console.print(result)
+    _emit(result, as_json)
 
 
 @app.command()
@@ -374,10 +379,7 @@ def eval_match(
                                        load_jsonl(descriptions, ("id", "description")), k=k)
     except (ValueError, IndexNotFound) as exc:
         raise _fail(str(exc)) from exc
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        console.print(result)
+    _emit(result, as_json)
 
 
 @eval_app.command("statements")
@@ -399,10 +401,7 @@ def eval_statements(
         result = evaluate_statements(corpus, queries, k=k)
     except ValueError as exc:
         raise _fail(str(exc)) from exc
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        console.print(result)
+    _emit(result, as_json)
 
 
 @eval_app.command("all")
