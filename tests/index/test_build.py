@@ -188,6 +188,31 @@ def test_every_kind_of_build_reports_the_surname_links_of_the_index(tmp_path):
         assert "(1 surname-only linked, 1 ambiguous left unlinked)" in summary.line()
 
 
+def test_builds_that_do_not_redo_posts_still_report_the_unlinked_ones(tmp_path):
+    """A post whose author is in no minutes or roster is left unlinked; a build that changes nothing,
+    or only adds meetings, reports it as the full build did (the list used to come back empty)."""
+    from crawlers.records import PostRecord
+
+    raw = tmp_path / "raw"
+    store = RawStore(raw)
+    import_files([PROCEEDINGS_2020], store)
+    url = "https://example.invalid/blog/1"
+    store.put(PostRecord(source_system="member_pages", source_id=url, assembly_code="130001",
+                         member_name="架空太郎", url=url, title="保育について", text="保育所の整備を求めました。"))
+    db = tmp_path / "index.duckdb"
+    full = build_index(raw, db, workers=1, embedding_model=None)
+    assert (full.posts, full.posts_unlinked) == (0, [f"130001:架空太郎 {url}"])
+    unchanged = build_index(raw, db, workers=1, embedding_model=None)
+    assert unchanged.mode == "unchanged" and unchanged.posts_unlinked == full.posts_unlinked
+    # A changed meeting with the same speakers: incremental (new members would make it full, to let them claim posts).
+    record = sorted(store.latest("meeting").values(), key=lambda r: r.source_id)[0]
+    speeches = list(record.speeches)
+    speeches[-1] = speeches[-1].model_copy(update={"text": speeches[-1].text + "\n以上です。"})
+    store.put(record.model_copy(update={"speeches": speeches, "fetched_at": datetime(2030, 1, 1)}))
+    changed = build_index(raw, db, workers=1, embedding_model=None)
+    assert changed.mode == "incremental" and changed.posts_unlinked == full.posts_unlinked
+
+
 def test_changed_rosters_make_a_full_build(tmp_path):
     raw = tmp_path / "raw"
     store = RawStore(raw)
