@@ -11,6 +11,10 @@ Use in a route (``PageDep``: default limit 10, ``Page20Dep``: 20, or ``Depends(p
     def search(q: QueryDep, page: PageDep) -> MemberSearch:
         hits = searcher.search_members(q, limit=page.limit, offset=page.offset)
         return MemberSearch(..., offset=page.offset, next_cursor=page.next_cursor(len(hits)))
+
+A JSON body (``POST /v1/match``) pages the same way: ``cursor``, ``offset`` and ``limit`` are body
+fields, the hash covers the path and every other body field (``body_hash``), and ``body_page`` reads
+the page with the same checks and messages as the dependency.
 """
 
 # No `from __future__ import annotations`: the dependency's annotations use closure variables.
@@ -18,12 +22,14 @@ Use in a route (``PageDep``: default limit 10, ``Page20Dep``: 20, or ``Depends(p
 import base64
 import binascii
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Query, Request
+from pydantic import BaseModel
 
 MAX_OFFSET = 10_000
 _NOT_HASHED = {"cursor", "offset", "limit"}
@@ -33,6 +39,17 @@ _CURSOR = re.compile(r"(\d{1,6})\.([0-9a-f]{16})")
 def params_hash(request: Request) -> str:
     items = sorted((k, v) for k, v in request.query_params.multi_items() if k not in _NOT_HASHED)
     return hashlib.sha256(f"{request.url.path}?{urlencode(items)}".encode()).hexdigest()[:16]
+
+
+def body_hash(path: str, body: BaseModel) -> str:
+    """The hash of a JSON request body: every field except ``cursor``, ``offset`` and ``limit``.
+
+    Fields left out and fields sent as null hash alike (both mean the default), and a field added
+    to the model later is covered without touching this function.
+    """
+    fields = body.model_dump(mode="json", exclude=_NOT_HASHED, exclude_none=True)
+    canonical = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{path}#{canonical}".encode()).hexdigest()[:16]
 
 
 def encode_cursor(offset: int, digest: str) -> str:
@@ -77,20 +94,29 @@ def paginate(default_limit: int = 10, max_limit: int = 100):
             examples=["MTAuM2E0ZjBjMmI5ZDFlOGY3Ng"],
         )] = None,
     ) -> Page:
-        digest = params_hash(request)
-        if cursor is None:
-            return Page(offset, limit, digest)
-        # A cursor carries its own offset; an offset sent beside it is ignored (documented),
-        # which keeps every schema-valid combination of parameters acceptable.
-        at, issued_for = decode_cursor(cursor)
-        if issued_for != digest:
-            raise HTTPException(422, "cursor: was issued for other query parameters; "
-                                     "repeat the same parameters or start again without cursor")
-        if at > MAX_OFFSET:
-            raise HTTPException(422, f"cursor: beyond the last page ({MAX_OFFSET} results)")
-        return Page(at, limit, digest)
+        return _page(params_hash(request), cursor, offset, limit,
+                     "was issued for other query parameters; repeat the same parameters")
 
     return page
+
+
+def body_page(path: str, body: BaseModel) -> Page:
+    """The page a JSON body asks for, from its ``cursor`` (bound to ``body_hash``), ``offset`` and ``limit``."""
+    return _page(body_hash(path, body), body.cursor, body.offset, body.limit,
+                 "was issued for another request body; send the same fields (all but cursor, offset and limit)")
+
+
+def _page(digest: str, cursor: str | None, offset: int, limit: int, mismatch: str) -> Page:
+    if cursor is None:
+        return Page(offset, limit, digest)
+    # A cursor carries its own offset; an offset sent beside it is ignored (documented),
+    # which keeps every schema-valid combination of parameters acceptable.
+    at, issued_for = decode_cursor(cursor)
+    if issued_for != digest:
+        raise HTTPException(422, f"cursor: {mismatch} or start again without cursor")
+    if at > MAX_OFFSET:
+        raise HTTPException(422, f"cursor: beyond the last page ({MAX_OFFSET} results)")
+    return Page(at, limit, digest)
 
 
 PageDep = Annotated[Page, Depends(paginate(default_limit=10))]

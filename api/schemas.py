@@ -192,8 +192,15 @@ class MatchRequest(BaseModel):
         default=None, max_length=100, description="議会の団体コード (6桁)")
     since: date | None = Field(default=None, description="この日以降の発言")
     until: date | None = Field(default=None, description="この日以前の発言")
-    limit: int = Field(default=10, ge=1, le=100)
-    offset: int = Field(default=0, ge=0, le=10_000)
+    limit: int = Field(default=10, ge=1, le=100, description="件数 (1〜100)")
+    offset: int = Field(default=0, ge=0, le=10_000,
+                        description="先頭からのずらし (cursor の代わりに使えます。cursor があれば無視)")
+    cursor: str | None = Field(
+        default=None, max_length=200,
+        description="前のレスポンスの next_cursor をそのまま渡すと続きのページを返します "
+                    "(description・assemblies・since・until は同じにすること。limit は変えられます)",
+        examples=["MTAuM2E0ZjBjMmI5ZDFlOGY3Ng"],
+    )
 
 
 class TopicRef(BaseModel):
@@ -217,6 +224,7 @@ class MatchResult(BaseModel):
     count: int
     offset: int
     data: list[MatchHit]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
 
 
 class Topic(BaseModel):

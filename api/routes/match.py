@@ -5,6 +5,7 @@ import re
 from fastapi import APIRouter, HTTPException
 
 from api.deps import SearcherDep, SettingsDep, clean_text, in_thread
+from api.pagination import body_page
 from api.schemas import MatchHit, MatchRequest, MatchResult, MemberHit, TopicRef
 from index.match import match_members
 from index.search import Filters
@@ -14,20 +15,27 @@ router = APIRouter(prefix="/v1", tags=["match"])
 
 @router.post("/match", response_model=MatchResult, summary="解決策に合う議員を探す")
 async def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep) -> MatchResult:
-    """会社の解決策や課題の説明文から、その課題に取り組んでいる議員を、一致した政策トピック・根拠段落・推薦理由つきで返します。"""
+    """会社の解決策や課題の説明文から、その課題に取り組んでいる議員を、一致した政策トピック・根拠段落・推薦理由つきで返します。
+
+    ページングは GET の一覧と同じです: レスポンスの `next_cursor` を、同じ本文の `cursor` に入れて送ると続きのページを返します
+    (最後のページでは null)。
+    """
     description = clean_text(body.description, "description", 2000)
     for code in body.assemblies or []:
         if not re.fullmatch(r"[0-9]{6}", code):
             raise HTTPException(422, f"assemblies: {code[:20]!r} is not a 6-digit 団体コード")
     if body.since and body.until and body.since > body.until:
         raise HTTPException(422, f"since ({body.since}) is after until ({body.until})")
+    # Pages like the GET listings: the cursor is bound to every body field but cursor/offset/limit.
+    page = body_page("/v1/match", body)
     filters = Filters(assembly=body.assemblies or None, since=body.since, until=body.until)
-    result = await in_thread(match_members, searcher, description, filters, limit=body.limit, offset=body.offset)
+    result = await in_thread(match_members, searcher, description, filters, limit=page.limit, offset=page.offset)
     return MatchResult(
         description=description,
         topics=[TopicRef(**t.__dict__) for t in result.topics],
         count=len(result.members),
-        offset=body.offset,
+        offset=page.offset,
+        next_cursor=page.next_cursor(len(result.members)),
         data=[
             MatchHit(**MemberHit.of(m.member).model_dump(), matched_topics=[TopicRef(**t.__dict__) for t in m.topics],
                      reason=m.reason)

@@ -142,3 +142,85 @@ def test_evidence_on_the_shared_topics_comes_first(client, demo_db):
             assert tagged == sorted(tagged, reverse=True), (m["name"], tagged)  # on-topic first, then the rest
             checked += 1
     assert checked >= 3
+
+
+# -- paging: next_cursor / cursor, as on the GET listings (api.pagination) ---------------------
+
+
+def test_match_pages_with_next_cursor_like_the_get_listings(client):
+    first = client.post("/v1/match", json={"description": SANGO, "limit": 3}).json()
+    assert first["count"] == 3 and first["offset"] == 0 and first["next_cursor"]
+    second = client.post("/v1/match", json={"description": SANGO, "limit": 3, "cursor": first["next_cursor"]})
+    assert second.status_code == 200, second.text
+    second = second.json()
+    by_offset = client.post("/v1/match", json={"description": SANGO, "limit": 3, "offset": 3}).json()
+    ids = [m["member_id"] for m in second["data"]]
+    assert second["offset"] == 3 and ids == [m["member_id"] for m in by_offset["data"]]
+    assert second["next_cursor"] == by_offset["next_cursor"]  # the same body, so the same following page
+    assert ids and not set(ids) & {m["member_id"] for m in first["data"]}
+    # An offset beside a cursor is ignored, and the page size may change between pages.
+    ignored = client.post("/v1/match", json={"description": SANGO, "limit": 3, "offset": 50,
+                                             "cursor": first["next_cursor"]}).json()
+    assert [m["member_id"] for m in ignored["data"]] == ids
+    bigger = client.post("/v1/match", json={"description": SANGO, "limit": 5, "cursor": first["next_cursor"]}).json()
+    assert [m["member_id"] for m in bigger["data"]][:3] == ids
+
+
+def test_match_cursor_walk_ends_with_null_and_equals_one_big_page(client):
+    body = {"description": SANGO, "assemblies": ["130001"], "since": "2020-01-01", "until": "2020-12-31"}
+    everything = client.post("/v1/match", json={**body, "limit": 100}).json()
+    assert everything["next_cursor"] is None and 7 < everything["count"] < 100
+    walked, cursor, pages = [], None, 0
+    while True:
+        r = client.post("/v1/match", json={**body, "limit": 7, **({"cursor": cursor} if cursor else {})})
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert page["offset"] == len(walked)
+        walked += [m["member_id"] for m in page["data"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+        assert len(page["data"]) == 7 and pages < 20
+    assert walked == [m["member_id"] for m in everything["data"]] and len(set(walked)) == len(walked)
+    assert len(page["data"]) <= 7  # the last page: no next_cursor
+
+
+@pytest.mark.parametrize("changed", [
+    {"description": SANGO + "。訪問型も"},
+    {"assemblies": ["130001"]},
+    {"since": "2020-02-27"},
+    {"until": "2020-02-28"},
+])
+def test_match_cursor_with_another_body_is_422(client, changed):
+    cursor = client.post("/v1/match", json={"description": SANGO, "limit": 3}).json()["next_cursor"]
+    assert cursor
+    r = client.post("/v1/match", json={"description": SANGO, "limit": 3, **changed, "cursor": cursor})
+    assert r.status_code == 422, r.text
+    assert r.json() == {"ok": False, "status": 422, "error": (
+        "cursor: was issued for another request body; send the same fields (all but cursor, offset and limit) "
+        "or start again without cursor")}
+    # A cursor of a GET listing does not fit match either, nor the other way round.
+    listing = client.get("/v1/members/search", params={"q": SANGO, "limit": 3}).json()["next_cursor"]
+    assert client.post("/v1/match", json={"description": SANGO, "cursor": listing}).status_code == 422
+    assert client.get("/v1/members/search", params={"q": SANGO, "cursor": cursor}).status_code == 422
+
+
+def test_match_cursor_ignores_fields_left_at_their_default(client):
+    cursor = client.post("/v1/match", json={"description": SANGO, "limit": 3}).json()["next_cursor"]
+    r = client.post("/v1/match", json={"description": SANGO, "assemblies": None, "since": None, "cursor": cursor})
+    assert r.status_code == 200 and r.json()["offset"] == 3
+
+
+@pytest.mark.parametrize("cursor", ["", "xyz", "!!!", "bm90IGEgY3Vyc29y"])
+def test_match_malformed_cursor_is_422(client, cursor):
+    r = client.post("/v1/match", json={"description": SANGO, "cursor": cursor})
+    assert r.status_code == 422 and r.json()["error"].startswith("cursor: malformed")
+
+
+def test_match_cursor_is_documented(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    request, result = schemas["MatchRequest"]["properties"], schemas["MatchResult"]["properties"]
+    assert "next_cursor" in request["cursor"]["description"] and request["cursor"]["examples"]
+    assert "cursor があれば無視" in request["offset"]["description"]
+    assert "最後のページでは null" in result["next_cursor"]["description"]

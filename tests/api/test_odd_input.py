@@ -178,13 +178,13 @@ def test_invalid_utf8_in_the_url_is_read_leniently_and_finds_nothing(client, mid
 def test_match_odd_text_finds_nothing(client, description):
     r = client.post("/v1/match", json={"description": description})
     assert r.status_code == 200, r.text
-    assert r.json() == {"description": description, "topics": [], "count": 0, "offset": 0, "data": []}
+    assert r.json() == {"description": description, "topics": [], "count": 0, "offset": 0, "data": [], "next_cursor": None}
 
 
 def test_match_drops_control_characters(client):
     r = client.post("/v1/match", json={"description": "\x00\x01\x1b[31m"})
     assert r.status_code == 200
-    assert r.json() == {"description": "[31m", "topics": [], "count": 0, "offset": 0, "data": []}
+    assert r.json() == {"description": "[31m", "topics": [], "count": 0, "offset": 0, "data": [], "next_cursor": None}
 
 
 # -- accepted: 200 and the same result as the plain text -------------------------------------
