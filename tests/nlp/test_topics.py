@@ -535,3 +535,21 @@ def test_shuuyaku_counts_only_beside_public_facilities(tagger):
     consolidation = "公共施設の集約化について、区の方針を伺います。"
     assert tagger.explain(consolidation, "facilities.consolidation").seeds["集約化"] > 0
     assert tagger.explain("関係局の意見を集約いたしまして、方針を決定します。", "facilities.consolidation").seeds == {}
+
+
+def test_medical_subsidies_for_children_and_for_the_elderly_are_topics(tagger):
+    # Dev corpus stmt-01569 (a prefectural assembly) and the Tokyo demo minutes (議会運営委員会):
+    # 子ども医療費助成 is a child-rearing subsidy, 老人・心身障害者の医療費の助成 the health one.
+    children = tagger.score_text("子ども医療費助成制度の拡充に当たっては、実施主体である市町村の実情等を踏まえた対応が"
+                                 "必要なので、市町村と十分な協議を行うべきとの意見。")
+    assert max((t for t in children if "." in t), key=children.get) == "childcare.medical_subsidy"
+    elderly = tagger.score_text(
+        "なお、国会で審議されております健康保険法等の一部を改正する法律が可決成立した場合、これに関連いたします"
+        "心身障害者の医療費の助成に関する条例及び老人の医療費の助成に関する条例の一部改正について、"
+        "所要の議案を提出したいと考えておりますので、よろしくお願いいたします。")
+    assert elderly["health.medical_subsidy"] > 0.9
+    hospitals = tagger.score_text(
+        "次に、医療機関への助成に関する三点のお尋ねでございますが、都は、新型コロナウイルス感染症対策に係る"
+        "医療提供体制を強化することを目的に、病床確保や重症患者等の受け入れに必要な経費を支援しております。")
+    assert hospitals.get("health.medical_subsidy", 0.0) < hospitals["health.medical_system"]
+    assert "childcare.medical_subsidy" in dict(tagger.topics_for_query("子ども医療費を無料化にするべきである"))
