@@ -24,6 +24,8 @@ MAX_CHUNK_BYTES = 40_000
 # Word ids from here up are unknown words (SudachiPy puts the POS id in the low bits).
 _OOV_ID_BASE = 0xF000_0000
 
+# Particles that follow or precede a policy phrase in a sentence (see Tokenizer._segmentations).
+_CONTEXT_PARTICLES = ("を", "が", "は", "に", "の", "と", "も", "で")
 _KEEP_POS = {"名詞", "動詞", "形容詞", "形状詞"}
 _DROP_SUBPOS = {"数詞", "非自立可能"}
 _STOP = frozenset(
@@ -47,9 +49,9 @@ class Tokenizer:
         self._local = threading.local()
         self._compounds: dict[tuple[str, ...], str] = {}
         for phrase in compounds if compounds is not None else _load_compounds():
-            parts = tuple(self._unit_forms(phrase))
-            if len(parts) > 1:
-                self._compounds[parts] = self._normalize_phrase(phrase)
+            for parts in self._segmentations(phrase):
+                if len(parts) > 1:
+                    self._compounds[parts] = self._normalize_phrase(phrase)
         self._max_compound = max((len(k) for k in self._compounds), default=0)
         self._compound_last_units = frozenset(k[-1] for k in self._compounds)
         self._words: dict[int, tuple] = {}
@@ -69,6 +71,32 @@ class Tokenizer:
     def _unit_forms(self, text: str) -> list[str]:
         # split() is empty for a morpheme that is already a single short unit.
         return [u.normalized_form() for m in self._tokenizer().tokenize(text) for u in (m.split(SplitMode.A) or [m])]
+
+    def _segmentations(self, phrase: str) -> set[tuple[str, ...]]:
+        """The short-unit forms of ``phrase`` alone and inside a sentence.
+
+        Context changes Sudachi's split: 見守り alone is the verb 見守る, but 高齢者の見守りを is
+        見/守り; ハローワークを is ハロー/ワーク. Every split seen between particles is one key,
+        so the phrase token is emitted whichever way the minutes' sentence cut it.
+        """
+        found = {tuple(self._unit_forms(phrase))}
+        for before in ("", "の"):
+            for after in _CONTEXT_PARTICLES:
+                parts = self._units_between(before + phrase + after, len(before), len(before) + len(phrase))
+                if parts:
+                    found.add(parts)
+        return found
+
+    def _units_between(self, text: str, start: int, end: int) -> tuple[str, ...] | None:
+        """Short-unit forms covering text[start:end] exactly; None when a unit crosses either edge."""
+        forms = []
+        for m in self._tokenizer().tokenize(text):
+            for u in m.split(SplitMode.A) or [m]:
+                if u.begin() >= start and u.end() <= end:
+                    forms.append(u.normalized_form())
+                elif u.begin() < end and u.end() > start:
+                    return None
+        return tuple(forms)
 
     @staticmethod
     def chunks(text: str) -> Iterable[str]:
