@@ -40,3 +40,12 @@ def test_a_plain_origin_in_the_environment_enables_cors(monkeypatch, demo_db, tm
             assert "access-control-allow-origin" not in other.headers
     finally:
         settings_module.get_settings.cache_clear()
+
+
+def test_request_threads_default_to_the_usable_cores_at_most_four(monkeypatch):
+    from api.settings import Settings, usable_cores
+
+    monkeypatch.delenv("GIKAI_REQUEST_THREADS", raising=False)
+    assert Settings().request_threads == min(4, usable_cores()) >= 1
+    monkeypatch.setenv("GIKAI_REQUEST_THREADS", "3")
+    assert Settings().request_threads == 3
