@@ -553,3 +553,14 @@ def test_medical_subsidies_for_children_and_for_the_elderly_are_topics(tagger):
         "医療提供体制を強化することを目的に、病床確保や重症患者等の受け入れに必要な経費を支援しております。")
     assert hospitals.get("health.medical_subsidy", 0.0) < hospitals["health.medical_system"]
     assert "childcare.medical_subsidy" in dict(tagger.topics_for_query("子ども医療費を無料化にするべきである"))
+
+
+def test_elderly_drivers_tests_are_traffic_safety(tagger):
+    # Tokyo demo, 2020-02-26, 東村邦浩 (passage 53ebf88313177d0c-26-p33): the 教習所 waiting times for
+    # 認知機能検査 and 高齢者講習 before a licence renewal were tagged only 福祉・介護 (via 高齢者).
+    text = ("次いで、警視庁による認知機能検査と高齢者講習について質問します。\n"
+            "昨年末の都内教習所における平均予約待ち日数が、認知機能検査で約五十日、二時間の高齢者講習が約六十三日、"
+            "三時間の高齢者講習が約六十六日と、依然長い状況にあります。")
+    scores = tagger.score_text(text)
+    assert scores["transport.traffic_safety"] > 0.9
+    assert max((t for t in scores if "." in t), key=scores.get) == "transport.traffic_safety"
