@@ -564,3 +564,15 @@ def test_elderly_drivers_tests_are_traffic_safety(tagger):
     scores = tagger.score_text(text)
     assert scores["transport.traffic_safety"] > 0.9
     assert max((t for t in scores if "." in t), key=scores.get) == "transport.traffic_safety"
+
+
+def test_integrated_resort_and_not_investor_relations(tagger):
+    # Tokyo demo minutes, 2020: IR as the casino resort, and IR as the bond desk's investor relations.
+    casino = tagger.score_text("さらに、知事が総合的に検討していくと答弁を繰り返しているIR、いわゆるカジノの誘致について、"
+                               "私は反対を明確にすべきと考えますが、知事の見解を伺います。")
+    assert casino["economy.integrated_resort"] > 0.8
+    bonds = tagger.score_text("都はこれまで、将来世代の負担を考慮し、都債残高を継続して減少させるとともに、投資家に対し、"
+                              "投資判断に必要な財務情報を提供するIR活動に積極的に取り組むなど、都債の信用力の維持向上に"
+                              "努めてまいりました。")
+    assert "economy.integrated_resort" not in bonds
+    assert tagger.topics_for_query("カジノを含む統合型リゾートを推進するべきである")[0][0] == "economy.integrated_resort"
