@@ -7,6 +7,10 @@ environment variables prefixed ``GIKAI_``:
 - ``GIKAI_CONTACT``: contact put into the default User-Agent;
 - ``GIKAI_RAW_DIR``: the raw store (default ``var/raw``), the same variable
   ``gikai import`` and ``gikai build`` read (``api/settings.py``);
+- ``GIKAI_HOST_LOCK``: ``off`` turns the cross-process per-host lock off
+  (``HOST_LOCK_ENABLED``, see :mod:`crawlers.hostlock`);
+- ``GIKAI_HOST_LOCK_DIR``: its lock directory when there is no Redis (default
+  ``hostlock/`` beside the raw store, ``var/hostlock``);
 - ``GIKAI_SCRAPY_<NAME>``: any Scrapy setting, e.g. ``GIKAI_SCRAPY_DOWNLOAD_DELAY=3``
   (tests use it to crawl the local server without delay).
 
@@ -44,6 +48,13 @@ AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 60
+# The limits above hold per process; crawlers/hostlock.py makes DOWNLOAD_DELAY a floor per host across
+# every crawl process sharing the Redis (REDIS_URL) or, without Redis, the lock directory of one machine.
+HOST_LOCK_ENABLED = True
+HOST_LOCK_DIR: str | None = None
+"""None: ``hostlock/`` beside the raw store (``var/raw`` → ``var/hostlock``)."""
+HOST_LOCK_INNER_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
+"""The download handler that sends the request once the turn is taken."""
 
 # Retries wait RETRY_BACKOFF_BASE * 2**(n-1) seconds (capped) before the n-th retry.
 RETRY_ENABLED = True
@@ -74,6 +85,14 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
     "crawlers.middlewares.FetchStatsMiddleware": 950,
+}
+# The per-host lock across processes (crawlers/hostlock.py) wraps the HTTP(S) handler rather than being a
+# downloader middleware: middlewares run before Scrapy's per-host download slot, which may still hold a
+# request for its own delay after it has taken its turn. In the handler the turn is taken just before the
+# request is sent, and only by requests that really go out (not robots.txt refusals, not HTTP-cache hits).
+DOWNLOAD_HANDLERS = {
+    "http": "crawlers.hostlock.HostLockDownloadHandler",
+    "https": "crawlers.hostlock.HostLockDownloadHandler",
 }
 
 RAW_DIR = str(Path("var") / "raw")
@@ -107,6 +126,10 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if raw_dir := environ.get("GIKAI_RAW_DIR"):
         out["RAW_DIR"] = raw_dir
+    if host_lock := environ.get("GIKAI_HOST_LOCK"):
+        out["HOST_LOCK_ENABLED"] = host_lock.strip().lower() not in ("off", "0", "false", "no")
+    if host_lock_dir := environ.get("GIKAI_HOST_LOCK_DIR"):
+        out["HOST_LOCK_DIR"] = host_lock_dir
     if contact := environ.get("GIKAI_CONTACT"):
         out["USER_AGENT"] = f"gikai-crawler/0.1 (+{PROJECT_URL}; contact: {contact})"
     if ua := environ.get("GIKAI_USER_AGENT"):
