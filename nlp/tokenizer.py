@@ -68,10 +68,6 @@ class Tokenizer:
     def _normalize_phrase(self, phrase: str) -> str:
         return "".join(m.normalized_form() for m in self._tokenizer().tokenize(phrase))
 
-    def _unit_forms(self, text: str) -> list[str]:
-        # split() is empty for a morpheme that is already a single short unit.
-        return [u.normalized_form() for m in self._tokenizer().tokenize(text) for u in (m.split(SplitMode.A) or [m])]
-
     def _segmentations(self, phrase: str) -> set[tuple[str, ...]]:
         """The short-unit forms of ``phrase`` alone and inside a sentence.
 
@@ -79,9 +75,9 @@ class Tokenizer:
         見/守り; ハローワークを is ハロー/ワーク. Every split seen between particles is one key,
         so the phrase token is emitted whichever way the minutes' sentence cut it.
         """
-        found = {tuple(self._unit_forms(phrase))}
+        found = set()
         for before in ("", "の"):
-            for after in _CONTEXT_PARTICLES:
+            for after in ("", *_CONTEXT_PARTICLES):
                 parts = self._units_between(before + phrase + after, len(before), len(before) + len(phrase))
                 if parts:
                     found.add(parts)
@@ -91,7 +87,7 @@ class Tokenizer:
         """Short-unit forms covering text[start:end] exactly; None when a unit crosses either edge."""
         forms = []
         for m in self._tokenizer().tokenize(text):
-            for u in m.split(SplitMode.A) or [m]:
+            for u in m.split(SplitMode.A) or [m]:  # split() is empty for a single short unit
                 if u.begin() >= start and u.end() <= end:
                     forms.append(u.normalized_form())
                 elif u.begin() < end and u.end() > start:
