@@ -543,6 +543,7 @@ def test_medical_subsidies_for_children_and_for_the_elderly_are_topics(tagger):
     children = tagger.score_text("子ども医療費助成制度の拡充に当たっては、実施主体である市町村の実情等を踏まえた対応が"
                                  "必要なので、市町村と十分な協議を行うべきとの意見。")
     assert max((t for t in children if "." in t), key=children.get) == "childcare.medical_subsidy"
+    assert "health.medical_subsidy" not in children  # its 医療費助成 is the children's one (exclude)
     elderly = tagger.score_text(
         "なお、国会で審議されております健康保険法等の一部を改正する法律が可決成立した場合、これに関連いたします"
         "心身障害者の医療費の助成に関する条例及び老人の医療費の助成に関する条例の一部改正について、"
