@@ -98,15 +98,14 @@ class RedisBackend:
 
     name = "redis"
 
-    def __init__(self, url: str, *, prefix: str = KEY_PREFIX, client: Any = None) -> None:
+    def __init__(self, url: str) -> None:
         import redis
 
-        self.client = client or redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=10)
-        self.prefix = prefix
+        self.client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=10)
         self._reserve = self.client.register_script(_RESERVE)
 
     def reserve(self, host: str, hold: float) -> float:
-        return int(self._reserve(keys=[self.prefix + host], args=[max(1, math.ceil(hold * 1000))])) / 1000.0
+        return int(self._reserve(keys=[KEY_PREFIX + host], args=[max(1, math.ceil(hold * 1000))])) / 1000.0
 
     def close(self) -> None:
         self.client.close()
@@ -171,7 +170,7 @@ class HostLock:
         if not settings.getbool("HOST_LOCK_ENABLED", True) or interval <= 0:
             return None
         if url := settings.get("REDIS_URL"):
-            backend: Backend = RedisBackend(url, prefix=settings.get("HOST_LOCK_KEY_PREFIX") or KEY_PREFIX)
+            backend: Backend = RedisBackend(url)
         else:
             backend = FileBackend(lock_dir(settings))
         logger.info("host lock: %s backend, at most one request per host every %.2fs across processes",

@@ -28,6 +28,8 @@ from typing import Any
 
 from scrapy.settings import Settings
 
+from crawlers import hostlock
+
 BOT_NAME = "gikai"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
@@ -53,7 +55,7 @@ DOWNLOAD_TIMEOUT = 60
 HOST_LOCK_ENABLED = True
 HOST_LOCK_DIR: str | None = None
 """None: ``hostlock/`` beside the raw store (``var/raw`` → ``var/hostlock``)."""
-HOST_LOCK_INNER_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
+HOST_LOCK_INNER_HANDLER = hostlock.INNER_HANDLER
 """The download handler that sends the request once the turn is taken."""
 
 # Retries wait RETRY_BACKOFF_BASE * 2**(n-1) seconds (capped) before the n-th retry.
