@@ -89,12 +89,18 @@ class TaxonomyError(ValueError):
 
 class SeedContext(BaseModel):
     """Seeds that are the topic only in context: they count in a passage that also says another
-    seed of the topic (one not under a ``requires`` rule) or one of ``context``."""
+    seed of the topic (one not under a ``requires`` rule) or one of ``context``.
+
+    With ``unless`` and no ``context`` the rule turns around: the seeds count except in a passage
+    that names one of ``unless`` (another event with the same vocabulary) and no other seed of the
+    topic.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     seeds: list[str] = Field(min_length=1)
     context: list[str] = Field(default_factory=list)
+    unless: list[str] = Field(default_factory=list)
 
 
 class Topic(BaseModel):
@@ -453,8 +459,9 @@ class _Matcher:
     nested_in: dict[int, tuple[int, ...]]
     excludes: tuple[tuple[_Seed, frozenset[int]], ...]  # exclude phrase, indexes of seeds sharing a word
     vocab: frozenset[str]  # tokens that count towards the topic's share of the passage
-    # ``requires`` rules: (seeds that need context, the topic's other seeds, context phrases)
-    gates: tuple[tuple[frozenset[int], frozenset[int], tuple[_Seed, ...]], ...] = ()
+    # ``requires`` rules: (seeds that need context, the topic's other seeds, context phrases,
+    # unless phrases); see SeedContext
+    gates: tuple[tuple[frozenset[int], frozenset[int], tuple[_Seed, ...], tuple[_Seed, ...]], ...] = ()
 
     def hits(self, tokens: list[str], positions: dict[str, list[int]], gated: bool = True) -> dict[int, int]:
         """Occurrences per seed index: nested seeds counted once, exclude phrases applied and,
@@ -491,11 +498,12 @@ class _Matcher:
                     found[i] = max(0, found[i] - cancel)
         out = {i: c for i, c in found.items() if c > 0}
         if gated:
-            for needs, others, context in self.gates:
+            for needs, others, context, unless in self.gates:
                 if (
                     needs & out.keys()
                     and not others & out.keys()
                     and not any(phrase.count(tokens, positions) for phrase in context)
+                    and (not unless or any(phrase.count(tokens, positions) for phrase in unless))
                 ):
                     for i in needs:
                         out.pop(i, None)
@@ -646,7 +654,7 @@ class TopicTagger:
 
     def _gates(
         self, topics: list[Topic], seeds: dict[tuple[str, ...], _Seed]
-    ) -> tuple[tuple[frozenset[int], frozenset[int], tuple[_Seed, ...]], ...]:
+    ) -> tuple[tuple[frozenset[int], frozenset[int], tuple[_Seed, ...], tuple[_Seed, ...]], ...]:
         """The ``requires`` rules of ``topics`` as seed indexes. A seed that another topic of the
         pool (a parent pooling its children) lists without a rule stays ungated."""
         index = {key: i for i, key in enumerate(seeds)}
@@ -662,8 +670,9 @@ class TopicTagger:
                     index[k] for p in rule.seeds if (k := self._key(p)) in index and k not in free
                 )
                 context = tuple(_Seed(p, self._key(p)) for p in rule.context if self._key(p))
+                unless = tuple(_Seed(p, self._key(p)) for p in rule.unless if self._key(p))
                 if needs:
-                    gates.append((needs, others, context))
+                    gates.append((needs, others, context, unless))
         return tuple(gates)
 
     def _seed_tokens(self, phrase: str) -> tuple[list[str], dict[str, list[int]]]:

@@ -491,6 +491,15 @@ SNS_DISASTER_ALERTS = """震度六とか七になれば、明確な指揮命令�
 MARKET_BLOCKS = """六街区と七街区の施設利用につきましては、当初二つの街区に分かれていた水産卸の機能を一つの街区に集約するとともに、効率的な物流を確保することなどを考慮いたしまして施設配置を変更することといたしました。"""
 # 東京都議会 2018-05-24 田中 (executive, passage 16632): the Rugby World Cup's organising committee; was 東京2020大会 0.76.
 RUGBY_COMMITTEE = """ラグビーワールドカップ二〇一九組織委員会によりますと、五月二十三日時点の東京会場における応募者数は五千四百二十六名となってございます。"""
+# 東京都議会 2016-01-29 土屋 (executive, passage 18353): the Rugby World Cup's costs, its committee named
+# only as 組織委員会; was 東京2020大会 0.98.
+RUGBY_COSTS = """ラグビーワールドカップ二〇一九の大会総経費につきましては、現在、組織委員会において精査していると聞いてございます。
+ラグビーワールドカップ二〇一九の各開催都市が負担する経費には、組織委員会が拠出する開催都市分担金と開催都市の役割を果たすための開催都市経費がございます。
+開催都市分担金は、各開催都市が組織委員会による大会開催の費用の一部を負担するため拠出するものでございまして、十二開催都市の分担金の総額は三十九億円と組織委員会から聞いてございます。
+これに対しまして、開催都市経費は、各開催都市がその役割である試合開催会場の提供、交通、警備、ファンゾーンなどを実施するために要する経費でございます。
+各自治体の開催都市経費の規模につきましては、組織委員会による大会日程や試合数などの設定、各自治体の施策などにより、今後決まってくるものと理解してございます。"""
+# 東京都議会 2016-08-31 田中 (executive, passage 15629): 七人制ラグビー at a Games venue (競技会場), no other event.
+RUGBY_SEVENS_VENUE = """東京スタジアムは、二〇二〇年大会において、近代五種や七人制ラグビーなどの競技会場となることから、仮設対応も含め、Ｔｏｋｙｏ二〇二〇アクセシビリティ・ガイドラインの実現を目指すこととしております。"""
 # 東京都議会 2019-01-31 中嶋 (executive, passage 23166): the Tokyo 2020 organising committee's contracts.
 GAMES_COMMITTEE = """繰り返しになって恐縮ですが、組織委員会は公益財団法人であり、契約金額などの取り扱いについては、さまざまなステークホルダーとの関係等を踏まえ、組織委員会が判断するものでございます。
 そうした中で、組織委員会においては、契約に関する情報公開を進める観点から、過去の調達について年度ごとの全体状況をホームページに掲載しており、その中では、契約形態ごとに区分した件数と契約金額の合計について公表しております。
@@ -505,10 +514,12 @@ GAMES_COMMITTEE = """繰り返しになって恐縮ですが、組織委員会�
         (MARKET_PUBLICITY, "dx.line", "agriculture.fisheries", 0.8),
         (MARKET_BLOCKS, "facilities.consolidation", "agriculture.fisheries", 0.5),
         (RUGBY_COMMITTEE, "sports_culture.olympics", "sports_culture.sports", 0.8),
+        (RUGBY_COSTS, "sports_culture.olympics", "sports_culture.sports", 0.6),
     ],
 )
 def test_over_broad_seed_no_longer_tags(tagger, text, wrong, right, right_min):
-    # 水道蛇口 (exclude), 官民連携 / SNS / 集約化 (requires) and another event's 組織委員会 (exclude).
+    # 水道蛇口 (exclude), 官民連携 / SNS / 集約化 (requires), another event's 組織委員会 (exclude) and
+    # the Games' words beside ワールドカップ alone (requires … unless).
     scores = tagger.score_text(text)
     assert wrong not in scores, scores
     assert tagger.explain(text, wrong).seeds == {}
@@ -522,6 +533,7 @@ def test_over_broad_seed_no_longer_tags(tagger, text, wrong, right, right_min):
         (WATERWORKS_PPP, "facilities.ppp", "官民連携"),  # beside 包括委託
         (SNS_DISASTER_ALERTS, "dx.line", "SNS"),  # beside the context word 災害情報
         (GAMES_COMMITTEE, "sports_culture.olympics", "組織委員会"),  # the Games' own committee
+        (RUGBY_SEVENS_VENUE, "sports_culture.olympics", "競技会場"),  # ラグビー, but not the World Cup
     ],
 )
 def test_narrowed_seed_still_counts_where_it_belongs(tagger, text, topic, seed):
@@ -577,3 +589,19 @@ def test_integrated_resort_and_not_investor_relations(tagger):
                               "努めてまいりました。")
     assert "economy.integrated_resort" not in bonds
     assert tagger.topics_for_query("カジノを含む統合型リゾートを推進するべきである")[0][0] == "economy.integrated_resort"
+
+
+def test_unless_drops_the_seeds_only_beside_the_other_event(tmp_path):
+    user = tmp_path / "mine.yaml"
+    user.write_text(
+        "topics:\n  - id: sports_culture.marathon\n    label: マラソン大会\n    parent: sports_culture\n"
+        "    description: 市民マラソン\n    seeds: [マラソン, 給水所]\n    requires:\n"
+        "      - seeds: [給水所]\n        unless: [トライアスロン]\n",
+        encoding="utf-8",
+    )
+    mine = TopicTagger(load_taxonomy(user_file=user))
+    assert mine.explain("給水所の配置を見直します。", "sports_culture.marathon").seeds["給水所"] == 1
+    assert mine.explain("トライアスロンの給水所を見直します。", "sports_culture.marathon").seeds == {}
+    # another seed of the topic beside them: the passage is the topic's after all
+    both = mine.explain("マラソンとトライアスロンの給水所を見直します。", "sports_culture.marathon").seeds
+    assert both["給水所"] == 1
