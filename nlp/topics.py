@@ -91,9 +91,9 @@ class SeedContext(BaseModel):
     """Seeds that are the topic only in context: they count in a passage that also says another
     seed of the topic (one not under a ``requires`` rule) or one of ``context``.
 
-    With ``unless`` and no ``context`` the rule turns around: the seeds count except in a passage
-    that names one of ``unless`` (another event with the same vocabulary) and no other seed of the
-    topic.
+    ``unless`` narrows where the rule applies: the seeds are then dropped only from a passage that
+    names one of ``unless`` (another event with the same vocabulary). With ``unless`` and no
+    ``context`` the seeds count everywhere except beside an ``unless`` phrase without another seed.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -671,7 +671,9 @@ class TopicTagger:
                 )
                 context = tuple(_Seed(p, self._key(p)) for p in rule.context if self._key(p))
                 unless = tuple(_Seed(p, self._key(p)) for p in rule.unless if self._key(p))
-                if needs:
+                # An unless list that yields no search token (a bare number) can never be met; without
+                # this check the rule would silently become a plain requires and drop its seeds everywhere.
+                if needs and (unless or not rule.unless):
                     gates.append((needs, others, context, unless))
         return tuple(gates)
 

@@ -605,3 +605,17 @@ def test_unless_drops_the_seeds_only_beside_the_other_event(tmp_path):
     # another seed of the topic beside them: the passage is the topic's after all
     both = mine.explain("マラソンとトライアスロンの給水所を見直します。", "sports_culture.marathon").seeds
     assert both["給水所"] == 1
+
+
+def test_unless_without_a_search_token_never_drops_the_seeds(tmp_path):
+    # Sudachi drops numerals, so unless: ["2019"] yields no token: the rule must not turn into a
+    # plain requires that drops 給水所 wherever マラソン is missing.
+    user = tmp_path / "mine.yaml"
+    user.write_text(
+        "topics:\n  - id: sports_culture.marathon\n    label: マラソン大会\n    parent: sports_culture\n"
+        "    description: 市民マラソン\n    seeds: [マラソン, 給水所]\n    requires:\n"
+        "      - seeds: [給水所]\n        unless: ['2019']\n",
+        encoding="utf-8",
+    )
+    mine = TopicTagger(load_taxonomy(user_file=user))
+    assert mine.explain("給水所の配置を見直します。", "sports_culture.marathon").seeds["給水所"] == 1
