@@ -125,6 +125,21 @@ def test_search_shows_member_cards_with_evidence(page):
 
 
 @pytest.mark.slow
+def test_answer_to_a_question_not_quoted_is_set_apart(page):
+    # 荒木ちはる's quoted passages are about LINE and online applications; the answer that matches
+    # the need best (online consultations for pregnant women) replies to another of her questions,
+    # so it must not sit under the last quote as if it answered that one.
+    _search(page, "病児保育のオンライン予約システム。LINEから予約できる")
+    card = page.locator("#member-list > li.card").filter(has_text="荒木ちはる").first
+    card.wait_for()
+    other = card.locator(":scope > .answer-other")
+    assert other.count() == 1
+    assert other.locator(".answer-label").inner_text().startswith("荒木ちはる議員の別の質問への執行部の答弁 — 知事")
+    assert "妊産婦" in other.inner_text()
+    assert card.locator(".evidence .answer").count() == 0
+
+
+@pytest.mark.slow
 def test_member_page_shows_timeline_chart_and_more(page):
     _search(page, "産後ケア")
     name_link = page.locator("#member-list .member-name a").first
