@@ -119,14 +119,14 @@ def analyze_passages(rows: list[dict], with_topics: bool, model: str | None) -> 
     batch = Batch(passages=pa.Table.from_pylist(
         [{k: r.get(k) for k in PASSAGE_SCHEMA.names} for r in rows], schema=PASSAGE_SCHEMA))
 
-    pids, terms, tfs = [], [], []
     counts = [Counter(toks) for toks in tokens]
-    for pid, counted in enumerate(counts):
-        for term, tf in counted.items():
-            pids.append(pid)
-            terms.append(term)
-            tfs.append(tf)
-    batch.tf = pa.table({"passage_id": pa.array(pids, pa.int32()), "term": terms, "tf": pa.array(tfs, pa.int32())})
+    terms: list[str] = []
+    tfs: list[int] = []
+    for counted in counts:
+        terms.extend(counted)
+        tfs.extend(counted.values())
+    pids = np.repeat(np.arange(len(counts), dtype=np.int32), [len(c) for c in counts])
+    batch.tf = pa.table({"passage_id": pids, "term": terms, "tf": pa.array(tfs, pa.int32())})
 
     if with_topics:
         from nlp.topics import default_tagger
