@@ -274,7 +274,9 @@ def serve(db: DbPath = None, host: Annotated[str | None, typer.Option()] = None,
         from api.prefork import serve_forked
 
         raise typer.Exit(serve_forked(create_app, host, port, workers))
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)
+    from api.http11 import uvicorn_options
+
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers, **uvicorn_options())
 
 
 @eval_app.command("members")

@@ -50,6 +50,8 @@ def _child(app: FastAPI, sock: socket.socket, log_level: str) -> None:
 
     import uvicorn
 
+    from api.http11 import uvicorn_options
+
     # The parent reloads after a rebuild and replaces this process; loading here would unshare.
     app.state.searcher.follow_rebuilds = False
     code = 0
@@ -59,8 +61,8 @@ def _child(app: FastAPI, sock: socket.socket, log_level: str) -> None:
         # seen waiting there for ever (a crash-loop test caught it).
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        loop.run_until_complete(uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan="on")).serve(
-            sockets=[sock]))
+        config = uvicorn.Config(app, log_level=log_level, lifespan="on", **uvicorn_options())
+        loop.run_until_complete(uvicorn.Server(config).serve(sockets=[sock]))
     except BaseException:  # noqa: BLE001 - the child must never return into the parent's loop
         code = 1
     finally:

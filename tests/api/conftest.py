@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.deps import current_settings
+from api.http11 import uvicorn_options
 from api.main import create_app
 from api.settings import Settings
 from tests.crawlers.conftest import crawled_members_index, local_server  # noqa: F401 - used by roster_page
@@ -30,7 +31,8 @@ def serve_app(db, app=None):
     import uvicorn
 
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app or create_app(db), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(app or create_app(db), host="127.0.0.1", port=port, log_level="warning",
+                                        **uvicorn_options()))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
