@@ -20,6 +20,22 @@ def test_members_for_taiki_jido_have_evidence_with_the_words(searcher):
     assert [m.score for m in results] == sorted((m.score for m in results), reverse=True)
 
 
+def test_speech_part_needs_a_strong_passage_of_the_member(searcher, monkeypatch):
+    """中山信行's 2020-06-02 speech says 自宅待機 and 児童生徒, never 待機児童: his whole-speech part
+    shrinks with his best passage; members who asked about 待機児童 keep theirs."""
+    import index.members as members
+
+    def speech_parts() -> dict[str, float]:
+        return {m.name: m.parts["speech"] for m in searcher.search_members("待機児童", limit=10, evidence=0)}
+
+    gated = speech_parts()
+    monkeypatch.setattr(members, "SPEECH_GATE", 0.0)
+    ungated = speech_parts()
+    for name in ("荒木ちはる", "和泉なおみ", "増子ひろき", "曽根はじめ", "藤井とものり", "川松真一朗"):
+        assert gated[name] == ungated[name] > 1.5, name
+    assert 0 < gated["中山信行"] < 0.6 * ungated["中山信行"]
+
+
 def test_executives_never_ranked(searcher):
     names = {m.name for m in searcher.search_members("新型コロナウイルス", limit=50)}
     assert "小池百合子" not in names and "内藤淳" not in names and "石川良一" not in names
