@@ -59,7 +59,7 @@ class ScoreParts(BaseModel):
     focus: float = Field(description="本人の質問段落の一致度 (新しさで重み付け、繰り返しは逓減して加算)")
     answers: float = Field(description="その質問への執行部答弁の一致度")
     breadth: float = Field(description="取り上げた会議の数による加点")
-    speech: float = Field(default=0.0, description="本人の発言全体 (1回の登壇) の一致度: 最も一致した発言を、選択範囲で最も一致した発言に対する比で")
+    speech: float = Field(default=0.0, description="本人の発言全体 (1回の登壇) の一致度: 最も一致した発言を、選択範囲で最も一致した発言に対する比で。本人の最良の段落が選択範囲の最良の段落の半分に届かなければ、その割合で割り引く")
     posts: float = Field(default=0.0, description="本人のブログ・サイトの投稿の一致度 (議会での発言とは別に、低い重みで)")
     recency: float = Field(description="一致段落の平均の新しさ (1 = 最新)")
     relative: float = Field(description="1位を1とした相対スコア")

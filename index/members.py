@@ -12,7 +12,8 @@ from what the executive or the chair said), each passage scored by BM25:
 * ``breadth``: how many separate meetings they raised it in;
 * ``speech``: their best whole speech on it (BM25 with the speech as the document,
   ``index.speech_bm25``), so a question developed over several paragraphs counts as
-  one strong question;
+  one strong question — in full only when one of their own passages is strong too
+  (``SPEECH_GATE``);
 * ``posts``: what they write about it on their own blog or site (crawled posts),
   weighted lower and forgotten faster, and shown as separate evidence.
 
@@ -169,8 +170,7 @@ def rank_members(
         sp_value = sp_score
     speech_part = _ranked_parts(sp_member, sp_value, n_members, SPEECH_TERMS)
     if SPEECH_GATE > 0:
-        best_own = np.zeros(n_members)
-        np.maximum.at(best_own, own_member, own_rel)
+        best_own = _ranked_parts(own_member, own_rel, n_members, 1)
         speech_part *= np.minimum(1.0, best_own / SPEECH_GATE)
 
     own_weight = _recency_of(columns["day"][own_pids], reference, RECENCY_HALF_LIFE_YEARS)

@@ -117,6 +117,9 @@ def test_search_shows_member_cards_with_evidence(page):
     assert "相対スコア 100%" in bar.get_attribute("aria-label") and "本人の質問" in bar.get_attribute("aria-label")
     legend = first.locator(".legend").inner_text()
     assert "本人の質問" in legend and "発言全体" in legend
+    explained = page.locator(".score-help dt").all_text_contents()
+    for part in ("本人の質問", "発言全体", "執行部答弁", "取り上げた会議数"):  # every part of the bar is explained
+        assert part in legend and any(part in t for t in explained), part
     page.screenshot(path=ARTIFACTS / "search-sango-care.png", full_page=True)
 
     page.set_viewport_size({"width": 390, "height": 844})
