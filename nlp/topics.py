@@ -53,8 +53,9 @@ from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
-from sudachipy import Dictionary, SplitMode
+from sudachipy import SplitMode
 
+from nlp.tokenizer import sudachi_dictionary
 from nlp.tokenizer import tokenize as default_tokenize
 
 DEFAULT_FILE = "topics.yaml"
@@ -300,7 +301,7 @@ class _Sudachi:
     def _tok(self):
         tok = getattr(self._local, "tok", None)
         if tok is None:
-            dictionary = Dictionary(dict="core")
+            dictionary = sudachi_dictionary()
             factory = getattr(dictionary, "tokenizer", None) or dictionary.create
             tok = self._local.tok = factory(mode=SplitMode.C)
         return tok

@@ -55,3 +55,21 @@ def test_sick_child_written_apart_still_meets_the_query():
 def test_a_compound_is_one_token_whichever_way_the_sentence_splits_it(text, phrase):
     assert phrase in tokenize(text)
     assert phrase in tokenize(phrase.replace("見守る", "見守り"))  # the query side agrees
+
+
+def test_one_mapping_of_the_dictionary_per_process():
+    """Every Dictionary maps the whole ~200 MB system.dic and touches it all; the tokenizer and the topic
+    tagger (seed phrases) share one, so a server's RSS holds the file once (it held it twice: +188 MB)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from nlp.tokenizer import tokenize\n"
+        "from nlp.topics import default_tagger\n"
+        "default_tagger().score_text('病児保育の予約について伺います。')\n"
+        "tokenize('待機児童')\n"
+        "maps = open('/proc/self/maps').read().splitlines()\n"
+        "print(len({line.split()[0] for line in maps if line.endswith('system.dic')}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "1"
