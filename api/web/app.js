@@ -531,7 +531,13 @@ async function renderTopic(id, token) {
     const body = await api(`/v1/members/${encodeURIComponent(id)}/statements?${query({ q, limit: 3 })}`);
     if (token !== memberToken || !body.data.length) return;
     const terms = termsOf(q);
-    $("member-topic-title").textContent = `「${q.length > 30 ? q.slice(0, 30) + "…" : q}」に関する発言（一致度の高い順）`;
+    const shown = q.length > 30 ? q.slice(0, 30) + "…" : q;
+    // Ranked by words, so the best may share only part of them (待機児童 → 自宅待機, 児童生徒): say so
+    // rather than title them as statements about the query.
+    const literal = !terms.length || body.data.some((st) => terms.some((t) => `${st.heading || ""}${st.text || ""}`.includes(t)));
+    $("member-topic-title").textContent = literal
+      ? `「${shown}」に関する発言（一致度の高い順）`
+      : `「${shown}」の語の一部だけが一致する発言（一致度の高い順。どれも「${shown}」そのものは含みません）`;
     $("member-topic-list").replaceChildren(...body.data.map((st) => h("li", {}, quote(st, terms, 200))));
     section.hidden = false;
   } catch {

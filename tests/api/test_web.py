@@ -174,6 +174,18 @@ def test_member_page_shows_timeline_chart_and_more(page):
 
 
 @pytest.mark.slow
+def test_member_page_says_when_the_query_itself_is_never_said(page):
+    # 森澤恭子 asked about 産後ケア; her statements that best match 待機児童 only share 待機 or 児童.
+    page.goto("/members/130001-53df1e713ea1?q=待機児童")
+    title = page.locator("#member-topic-title")
+    _expect(title).to_have_text("「待機児童」の語の一部だけが一致する発言（一致度の高い順。どれも「待機児童」そのものは含みません）")
+    assert "待機児童" not in page.locator("#member-topic-list").inner_text()
+    page.goto("/members/130001-53df1e713ea1?q=産後ケア")
+    _expect(title).to_have_text("「産後ケア」に関する発言（一致度の高い順）")
+    assert "産後ケア" in page.locator("#member-topic-list").inner_text()
+
+
+@pytest.mark.slow
 def test_unknown_member_page_shows_the_api_error(page):
     page.goto("/members/130001-000000000000")
     alert = page.get_by_role("alert")
