@@ -344,12 +344,10 @@ def sample_texts(db_path: Path, n: int, seed: int = 0) -> list[str]:
 
 
 def raw_sudachi():
-    """A mode-C SudachiPy tokenizer over the core dictionary (``create`` before SudachiPy 0.7)."""
-    from sudachipy import Dictionary, SplitMode
+    """A plain mode-C SudachiPy tokenizer over the core dictionary (the one the process shares)."""
+    from nlp.tokenizer import mode_c_tokenizer
 
-    dictionary = Dictionary(dict="core")
-    factory = getattr(dictionary, "tokenizer", None) or dictionary.create
-    return factory(mode=SplitMode.C)
+    return mode_c_tokenizer()
 
 
 def measure_tokenizers(texts: list[str]) -> dict:

@@ -52,11 +52,18 @@ def sudachi_dictionary() -> Dictionary:
     return Dictionary(dict="core")
 
 
+def mode_c_tokenizer():
+    """A new SudachiPy tokenizer (mode C) over the shared dictionary; not thread-safe, one per thread."""
+    dictionary = sudachi_dictionary()
+    # SudachiPy 0.7 renamed create() to tokenizer(); accept both.
+    factory = getattr(dictionary, "tokenizer", None) or dictionary.create
+    return factory(mode=SplitMode.C)
+
+
 class Tokenizer:
     """Thread-safe: Sudachi tokenizers are not, so each thread gets its own."""
 
     def __init__(self, compounds: Iterable[str] | None = None):
-        self._dictionary = sudachi_dictionary()
         self._local = threading.local()
         self._compounds: dict[tuple[str, ...], str] = {}
         for phrase in compounds if compounds is not None else _load_compounds():
@@ -70,10 +77,7 @@ class Tokenizer:
     def _tokenizer(self):
         tok = getattr(self._local, "tok", None)
         if tok is None:
-            # SudachiPy 0.7 renamed create() to tokenizer(); accept both.
-            factory = getattr(self._dictionary, "tokenizer", None) or self._dictionary.create
-            tok = factory(mode=SplitMode.C)
-            self._local.tok = tok
+            tok = self._local.tok = mode_c_tokenizer()
         return tok
 
     def _normalize_phrase(self, phrase: str) -> str:

@@ -55,7 +55,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from sudachipy import SplitMode
 
-from nlp.tokenizer import sudachi_dictionary
+from nlp.tokenizer import mode_c_tokenizer
 from nlp.tokenizer import tokenize as default_tokenize
 
 DEFAULT_FILE = "topics.yaml"
@@ -301,9 +301,7 @@ class _Sudachi:
     def _tok(self):
         tok = getattr(self._local, "tok", None)
         if tok is None:
-            dictionary = sudachi_dictionary()
-            factory = getattr(dictionary, "tokenizer", None) or dictionary.create
-            tok = self._local.tok = factory(mode=SplitMode.C)
+            tok = self._local.tok = mode_c_tokenizer()
         return tok
 
     def normalized(self, phrase: str) -> str:
