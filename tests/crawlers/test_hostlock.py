@@ -153,7 +153,9 @@ def test_two_crawls_of_one_host_take_turns_and_other_hosts_do_not_wait(backend, 
         common["redis"] = request.getfixturevalue("redis_url")
     else:
         env["GIKAI_HOST_LOCK_DIR"] = str(tmp_path / "locks")
-    n = 4
+    # Long enough that the crawls overlap even when one engine starts a second late after "go"
+    # (with 4 pages, one crawl was once over before the other began: a,a,a,a,b,b,b,b).
+    n = 8
     jobs = [
         {**common, "key": "a", "environ": env,
          "urls": [f"http://127.0.0.1:{server.port}/a/{i}" for i in range(n)]},
