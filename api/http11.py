@@ -32,9 +32,12 @@ def _escape(match: re.Match[bytes]) -> bytes:
 
 
 def encode_request_line(data: bytes) -> bytes:
-    """``data`` with the bytes outside ASCII percent-encoded up to its first line end."""
+    """``data`` with the bytes outside ASCII percent-encoded up to its first line end (``data`` itself
+    when that part is ASCII: a body with Japanese in it is never looked at)."""
     end = data.find(b"\n")
     cut = len(data) if end < 0 else end
+    if not _NON_ASCII.search(data, 0, cut):
+        return data
     return _NON_ASCII.sub(_escape, data[:cut]) + data[cut:]
 
 
@@ -44,7 +47,7 @@ class Utf8RequestLineProtocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         # Between requests (h11 IDLE) and while the line h11 holds so far has no end, the start
         # of ``data`` is still the request line; a line split over packets is encoded piece by piece.
-        if self.conn.their_state is h11.IDLE and _NON_ASCII.search(data) and b"\n" not in self.conn.trailing_data[0]:
+        if self.conn.their_state is h11.IDLE and b"\n" not in self.conn.trailing_data[0]:
             data = encode_request_line(data)
         super().data_received(data)
 

@@ -52,19 +52,25 @@ def sudachi_dictionary() -> Dictionary:
     return Dictionary(dict="core")
 
 
+_THREAD = threading.local()
+
+
 def mode_c_tokenizer():
-    """A new SudachiPy tokenizer (mode C) over the shared dictionary; not thread-safe, one per thread."""
-    dictionary = sudachi_dictionary()
-    # SudachiPy 0.7 renamed create() to tokenizer(); accept both.
-    factory = getattr(dictionary, "tokenizer", None) or dictionary.create
-    return factory(mode=SplitMode.C)
+    """This thread's SudachiPy tokenizer (mode C) over the shared dictionary: Sudachi tokenizers are
+    not thread-safe, so each thread has its own, made on first use."""
+    tok = getattr(_THREAD, "tok", None)
+    if tok is None:
+        dictionary = sudachi_dictionary()
+        # SudachiPy 0.7 renamed create() to tokenizer(); accept both.
+        factory = getattr(dictionary, "tokenizer", None) or dictionary.create
+        tok = _THREAD.tok = factory(mode=SplitMode.C)
+    return tok
 
 
 class Tokenizer:
     """Thread-safe: Sudachi tokenizers are not, so each thread gets its own."""
 
     def __init__(self, compounds: Iterable[str] | None = None):
-        self._local = threading.local()
         self._compounds: dict[tuple[str, ...], str] = {}
         for phrase in compounds if compounds is not None else _load_compounds():
             for parts in self._segmentations(phrase):
@@ -74,14 +80,8 @@ class Tokenizer:
         self._compound_last_units = frozenset(k[-1] for k in self._compounds)
         self._words: dict[int, tuple] = {}
 
-    def _tokenizer(self):
-        tok = getattr(self._local, "tok", None)
-        if tok is None:
-            tok = self._local.tok = mode_c_tokenizer()
-        return tok
-
     def _normalize_phrase(self, phrase: str) -> str:
-        return "".join(m.normalized_form() for m in self._tokenizer().tokenize(phrase))
+        return "".join(m.normalized_form() for m in mode_c_tokenizer().tokenize(phrase))
 
     def _segmentations(self, phrase: str) -> set[tuple[str, ...]]:
         """The short-unit forms of ``phrase`` alone and inside a sentence.
@@ -101,7 +101,7 @@ class Tokenizer:
     def _units_between(self, text: str, start: int, end: int) -> tuple[str, ...] | None:
         """Short-unit forms covering text[start:end] exactly; None when a unit crosses either edge."""
         forms = []
-        for m in self._tokenizer().tokenize(text):
+        for m in mode_c_tokenizer().tokenize(text):
             for u in m.split(SplitMode.A) or [m]:  # split() is empty for a single short unit
                 if u.begin() >= start and u.end() <= end:
                     forms.append(u.normalized_form())
@@ -142,7 +142,7 @@ class Tokenizer:
         units: list[str] = []  # every mode-A normalized form, for compound matching
         cache = self._words
         last_units = self._compound_last_units
-        for morpheme in self._tokenizer().tokenize(chunk):
+        for morpheme in mode_c_tokenizer().tokenize(chunk):
             # The dictionary is fixed, so what a word contributes is computed once per word id;
             # this keeps the per-morpheme Python work close to SudachiPy's own cost.
             wid = morpheme.word_id()

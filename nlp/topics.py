@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -295,22 +294,13 @@ _TITLE_LINE = re.compile(
 class _Sudachi:
     """Sudachi mode C for the whole-phrase normalized form and the short units of a seed."""
 
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def _tok(self):
-        tok = getattr(self._local, "tok", None)
-        if tok is None:
-            tok = self._local.tok = mode_c_tokenizer()
-        return tok
-
     def normalized(self, phrase: str) -> str:
         """The phrase as one token, as nlp.tokenizer joins a compound: 病児保育, 苛め."""
-        return "".join(m.normalized_form() for m in self._tok().tokenize(phrase))
+        return "".join(m.normalized_form() for m in mode_c_tokenizer().tokenize(phrase))
 
     def units(self, phrase: str) -> list[str]:
         return [
-            u.normalized_form() for m in self._tok().tokenize(phrase) for u in (m.split(SplitMode.A) or [m])
+            u.normalized_form() for m in mode_c_tokenizer().tokenize(phrase) for u in (m.split(SplitMode.A) or [m])
         ]
 
 

@@ -345,12 +345,11 @@ function memberCard(m, rank, terms) {
   const shown = new Set(evidence.map((e) => e.statement_id));
   const answersFor = (id) => (m.answers || []).filter((a) => a.answers_statement_id === id);
   const orphanAnswers = (m.answers || []).filter((a) => !shown.has(a.answers_statement_id)).slice(0, 1);
-  const answerBlock = (a) => h("div", { class: "answer" },
-    h("p", { class: "answer-label" }, `執行部の答弁 — ${speakerOf(a)}`), quote(a, terms, 120));
-  // An answer to a question not quoted above: said so, and set apart, so it is not read as the
-  // answer to the last quote.
-  const otherAnswerBlock = (a) => h("div", { class: "answer answer-other" },
-    h("p", { class: "answer-label" }, `${m.name}議員の別の質問への執行部の答弁 — ${speakerOf(a)}`), quote(a, terms, 120));
+  // An answer to a question not quoted above (`other`) says so and is set apart, so it is not read
+  // as the answer to the last quote.
+  const answerBlock = (a, other = false) => h("div", { class: other ? "answer answer-other" : "answer" },
+    h("p", { class: "answer-label" }, `${other ? `${m.name}議員の別の質問への` : ""}執行部の答弁 — ${speakerOf(a)}`),
+    quote(a, terms, 120));
   const span = m.first_date && m.last_date ? `${formatDate(m.first_date)}〜${formatDate(m.last_date)}` : null;
   return h("li", { class: "card" },
     h("div", { class: "card-head" },
@@ -368,8 +367,8 @@ function memberCard(m, rank, terms) {
     scoreParts(m),
     h("h4", { class: "evidence-title" }, "根拠となる発言"),
     h("ol", { class: "evidence" },
-      evidence.map((ev) => h("li", {}, quote(ev, terms, 180), answersFor(ev.statement_id).slice(0, 1).map(answerBlock)))),
-    orphanAnswers.map(otherAnswerBlock),
+      evidence.map((ev) => h("li", {}, quote(ev, terms, 180), answersFor(ev.statement_id).slice(0, 1).map((a) => answerBlock(a))))),
+    orphanAnswers.map((a) => answerBlock(a, true)),
     postsBlock(m.posts || [], terms));
 }
 
