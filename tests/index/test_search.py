@@ -23,3 +23,55 @@ def test_hits_carry_the_fields_of_their_passages(searcher, demo_db):
     con.close()
     assert checked == 20 * len(QUERIES)
     assert answered > 0  # executive answers linked to the question they answer are among them
+
+
+def test_assemblies_follow_a_rebuilt_index(tmp_path):
+    from crawlers.poliinfo import import_files
+    from crawlers.rawstore import RawStore
+    from index.build import build_index
+    from index.search import Searcher
+    from tests.conftest import DEMO_2020
+
+    raw, db = tmp_path / "raw", tmp_path / "index.duckdb"
+    import_files([DEMO_2020 / "extraordinary-2020.json"], RawStore(raw))
+    build_index(raw, db, workers=1)
+    searcher = Searcher(db)
+    try:
+        before = searcher.assemblies()
+        assert [a["assembly_code"] for a in before] == ["130001"]
+        first = before[0]["meetings"]
+        before[0]["meetings"] = -1  # a caller's change stays with the caller
+        assert searcher.assemblies()[0]["meetings"] == first > 0
+        import_files([DEMO_2020 / "proceedings-2020.json"], RawStore(raw))
+        build_index(raw, db, workers=1)  # swaps in a new file under the open searcher
+        after = searcher.assemblies()
+        con = duckdb.connect(str(db), read_only=True)
+        meetings = con.execute("SELECT count(DISTINCT meeting_id) FROM passages").fetchone()[0]
+        con.close()
+        assert after[0]["meetings"] == meetings > first
+    finally:
+        searcher.close()
+
+
+def test_top_scores_equal_a_full_sort_with_ties_by_passage_id():
+    import numpy as np
+
+    from index.search import _floor_of_top, _top_arrays
+
+    rng = np.random.default_rng(7)
+    cases = [
+        rng.gamma(2.0, 1.0, 150_000),  # BM25-like: a long tail under a few high scores
+        np.round(rng.gamma(2.0, 1.0, 150_000), 1),  # many ties at the cut
+        np.sort(rng.random(150_000)),  # sorted: every 8th score is a biased sample
+        np.full(100_000, 1.5),  # all tied
+        rng.random(3_000),  # fewer than 16 × limit: no floor
+    ]
+    for scores in cases:
+        ids = np.sort(rng.choice(10 * len(scores), len(scores), replace=False))
+        for limit in (1, 10, 4000):
+            order = np.lexsort((ids, -scores))[:limit]  # ORDER BY score DESC, passage_id
+            got_ids, got_scores = _top_arrays(ids, scores, limit)
+            assert got_ids.tolist() == ids[order].tolist() and got_scores.tolist() == scores[order].tolist()
+    bm25_like = cases[0]
+    floor = _floor_of_top(bm25_like, 4000)
+    assert 4000 <= (bm25_like >= floor).sum() < 20_000  # the selection runs on a few thousand, not 150,000
