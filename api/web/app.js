@@ -277,7 +277,10 @@ function renderResults(f, body) {
   setStatus($("search-status"));
   const terms = termsOf(f.q, body.topics || []);
   const offset = body.offset || 0;
-  members.forEach((m, i) => list.append(memberCard(m, offset + i + 1, terms)));
+  // Topics of the description that members did raise: a card that matches none of them ranks on
+  // nearby wording only, and says so.
+  const found = (body.topics || []).filter((t) => t.passages !== 0).map((t) => t.label);
+  members.forEach((m, i) => list.append(memberCard(m, offset + i + 1, terms, found)));
   $("results-title").textContent = `課題に取り組んでいる議員 ${members.length}人`;
   const topics = $("result-topics");
   topics.hidden = !(body.topics && body.topics.length);
@@ -337,7 +340,7 @@ function speakerOf(st) {
   return [st.speaker_role, st.speaker].filter(Boolean).join(" ") || "執行部";
 }
 
-function memberCard(m, rank, terms) {
+function memberCard(m, rank, terms, queryTopics = []) {
   const memberHref = withFilters(`/members/${encodeURIComponent(m.member_id)}`);
   // Consecutive passages under the same question heading: show the heading once.
   const evidence = (m.evidence || []).slice(0, 3)
@@ -361,6 +364,9 @@ function memberCard(m, rank, terms) {
           h("a", { href: withFilters(`/assemblies/${encodeURIComponent(m.assembly_code)}`), "data-nav": true }, m.assembly_name),
           ` ・ 関連する発言 ${m.matched_passages}段落／${m.meetings}会議`, span ? ` ・ 発言記録 ${span}` : ""))),
     m.reason ? h("p", { class: "reason" }, m.reason) : null,
+    queryTopics.length && !(m.matched_topics || []).length
+      ? h("p", { class: "weak-note" }, `関連は弱めです: この議員の発言は${queryTopics.map((t) => `「${t}」`).join("")}${queryTopics.length > 1 ? "のどれも" : "を"}取り上げておらず、説明の言葉に近い発言で並んでいます。`)
+      : null,
     m.matched_topics && m.matched_topics.length
       ? h("p", { class: "chips" }, h("span", { class: "visually-hidden" }, "一致した政策トピック: "), m.matched_topics.map((t) => h("span", { class: "chip" }, t.label)))
       : null,
@@ -395,11 +401,12 @@ function csvCell(value) {
 }
 
 export function membersCsv(body) {
-  const rows = [["順位", "議員", "議会", "スコア", "根拠(会議・日付・URL)", "ブログ投稿(URL)"]];
+  const rows = [["順位", "議員", "議会", "スコア", "一致した政策トピック", "根拠(会議・日付・URL)", "ブログ投稿(URL)"]];
   (body.data || []).forEach((m, i) => {
     const evidence = new Set((m.evidence || []).map((ev) => `${ev.meeting_title}・${ev.date || "日付不明"}・${ev.source_url}`));
     const posts = new Set((m.posts || []).map((p) => p.source_url).filter(Boolean));
-    rows.push([(body.offset || 0) + i + 1, m.name, m.assembly_name, m.score.toFixed(3), [...evidence].join("\n"), [...posts].join("\n")]);
+    const topics = (m.matched_topics || []).map((t) => t.label).join("、");
+    rows.push([(body.offset || 0) + i + 1, m.name, m.assembly_name, m.score.toFixed(3), topics, [...evidence].join("\n"), [...posts].join("\n")]);
   });
   return "\uFEFF" + rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }

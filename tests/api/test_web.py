@@ -128,6 +128,30 @@ def test_search_shows_member_cards_with_evidence(page):
 
 
 @pytest.mark.slow
+def test_cards_that_raise_none_of_the_needs_topics_say_they_are_weaker(page):
+    page.goto("/")
+    body = page.request.post("/v1/match", data={"description": "産後ケア", "limit": 20}).json()
+    assert [t["label"] for t in body["topics"]] == ["産後ケア"]
+    weak = {m["name"] for m in body["data"] if not m["matched_topics"]}
+    strong = {m["name"] for m in body["data"] if m["matched_topics"]}
+    assert {"森澤恭子", "増子ひろき"} <= strong and "伊藤こういち" in weak  # 医療的ケア, not 産後ケア
+    _search(page, "産後ケア")
+    cards = page.locator("#member-list > li.card")
+    cards.first.wait_for()
+    seen = set()
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        name = card.locator(".member-name a").inner_text().strip()
+        note = card.locator(".weak-note")
+        if name in weak:
+            assert note.inner_text().startswith("関連は弱めです: この議員の発言は「産後ケア」を取り上げておらず"), name
+        else:
+            assert name in strong and note.count() == 0, name
+        seen.add(name)
+    assert seen == weak | strong
+
+
+@pytest.mark.slow
 def test_answer_to_a_question_not_quoted_is_set_apart(page):
     # 荒木ちはる's quoted passages are about LINE and online applications; the answer that matches
     # the need best (online consultations for pregnant women) replies to another of her questions,
@@ -206,10 +230,14 @@ def test_csv_download_of_the_member_list(page):
     raw = Path(download.path()).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
-    assert rows[0] == ["順位", "議員", "議会", "スコア", "根拠(会議・日付・URL)", "ブログ投稿(URL)"]
-    rank, member, assembly, score, evidence, posts = rows[1]
+    assert rows[0] == ["順位", "議員", "議会", "スコア", "一致した政策トピック", "根拠(会議・日付・URL)", "ブログ投稿(URL)"]
+    rank, member, assembly, score, topics, evidence, posts = rows[1]
     assert posts == ""  # the demo index has no blog posts
-    assert (rank, member, assembly) == ("1", first_name, "東京都議会")
+    assert (rank, member, assembly, topics) == ("1", first_name, "東京都議会", "産後ケア")
+    # Members ranked on nearby wording only (the cards that say 関連は弱めです) have no topic in the file.
+    weak = {c.locator(".member-name a").inner_text().strip() for c in page.locator("#member-list > li.card").all()
+            if c.locator(".weak-note").count()}
+    assert weak and {r[1] for r in rows[1:] if r[4] == ""} == weak
     assert float(score) > 0
     assert "令和二年東京都議会会議録" in evidence and "2020-" in evidence and TOKYO in evidence
     assert len(rows) == page.locator("#member-list > li.card").count() + 1
