@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -320,6 +321,24 @@ class _State:
                             lambda mask: np.flatnonzero(mask).astype(np.int32))
 
 
+def _assemblies(cur: duckdb.DuckDBPyConnection) -> list[dict]:
+    # Minutes only: blog posts are stored as meetings of their own kind, and some source
+    # records are list pages of sessions with no speech (PoliInfo keeps a few).
+    rows = cur.execute(
+        """WITH minutes AS (
+               SELECT m.assembly_code, m.date FROM meetings m
+               WHERE m.kind <> $post AND EXISTS (SELECT 1 FROM passages p WHERE p.meeting_id = m.meeting_id))
+           SELECT a.assembly_code, a.name, a.prefecture,
+                  (SELECT count(*) FROM minutes m WHERE m.assembly_code = a.assembly_code) AS meetings,
+                  (SELECT count(*) FROM members mb WHERE mb.assembly_code = a.assembly_code) AS members,
+                  (SELECT min(date) FROM minutes m WHERE m.assembly_code = a.assembly_code) AS first_date,
+                  (SELECT max(date) FROM minutes m WHERE m.assembly_code = a.assembly_code) AS last_date
+           FROM assemblies a ORDER BY a.assembly_code""", {"post": POST_KIND}
+    ).fetchall()
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
 class Searcher:
     def __init__(self, db_path: str | os.PathLike[str]):
         self.db_path = Path(db_path)
@@ -336,7 +355,8 @@ class Searcher:
         self._thread = threading.local()
         self._loaded: _State | None = None
         self._state_for: tuple[int, int] | None = None
-        self._assemblies: tuple[tuple[int, int] | None, list[dict]] | None = None
+        # Answers that only change with a rebuild, by name: (index file identity, rows).
+        self._per_index: dict[str, tuple[tuple[int, int] | None, list[dict]]] = {}
         # False: keep serving the file opened first even after `gikai build` swaps in another
         # (a forked server process whose parent reloads and replaces it, api/prefork.py).
         self.follow_rebuilds = True
@@ -430,6 +450,12 @@ class Searcher:
                 self._query_vector("待機児童")
         finally:
             cur.close()
+        # The topic list's counts take seconds on a national index: the first partner to ask
+        # should not wait for them.
+        from index.topic_profiles import list_topics
+
+        list_topics(self)
+        self.assemblies()
         return True
 
     def close(self) -> None:
@@ -817,39 +843,29 @@ class Searcher:
         finally:
             cur.close()
 
-    def assemblies(self) -> list[dict]:
-        """Every assembly of the index with its counts and date range, by 団体コード.
+    def per_index(self, name: str, compute: Callable[[duckdb.DuckDBPyConnection], list[dict]]) -> list[dict]:
+        """``compute(cursor)`` once per index file, for answers that only change with a rebuild.
 
-        Kept per index file: the answer only changes with a rebuild, and the query over a national
-        index is not cheap (1,794 assemblies, a million statements: 31–39 ms; the web page asks on load).
+        Aggregates over a national index are not cheap (at a million statements: the topic list
+        1.9–2.0 s, the assembly list 31–39 ms) and partners ask for them again and again. Each caller
+        gets its own copies of the rows.
         """
-        # The file this answer is from, read before the cursor: a rebuild swapped in between only
-        # makes the next call ask again.
-        identity = self._identity
         cur = self.cursor()
         try:
-            cached = self._assemblies
-            if cached is not None and cached[0] == self._identity:
-                return [dict(row) for row in cached[1]]
-            # Minutes only: blog posts are stored as meetings of their own kind, and some source
-            # records are list pages of sessions with no speech (PoliInfo keeps a few).
-            rows = cur.execute(
-                """WITH minutes AS (
-                       SELECT m.assembly_code, m.date FROM meetings m
-                       WHERE m.kind <> $post AND EXISTS (SELECT 1 FROM passages p WHERE p.meeting_id = m.meeting_id))
-                   SELECT a.assembly_code, a.name, a.prefecture,
-                          (SELECT count(*) FROM minutes m WHERE m.assembly_code = a.assembly_code) AS meetings,
-                          (SELECT count(*) FROM members mb WHERE mb.assembly_code = a.assembly_code) AS members,
-                          (SELECT min(date) FROM minutes m WHERE m.assembly_code = a.assembly_code) AS first_date,
-                          (SELECT max(date) FROM minutes m WHERE m.assembly_code = a.assembly_code) AS last_date
-                   FROM assemblies a ORDER BY a.assembly_code""", {"post": POST_KIND}
-            ).fetchall()
-            cols = [d[0] for d in cur.description]
-            found = [dict(zip(cols, r, strict=True)) for r in rows]
-            self._assemblies = (identity, found)
-            return [dict(row) for row in found]
+            # The identity of the connection this cursor is from: a rebuild swapped in since then
+            # closes that connection, and the query below fails instead of caching stale rows.
+            identity = self._identity
+            cached = self._per_index.get(name)
+            if cached is None or cached[0] != identity:
+                cached = (identity, compute(cur))
+                self._per_index[name] = cached
+            return [dict(row) for row in cached[1]]
         finally:
             cur.close()
+
+    def assemblies(self) -> list[dict]:
+        """Every assembly of the index with its counts and date range, by 団体コード."""
+        return self.per_index("assemblies", _assemblies)
 
     def build_info(self) -> dict[str, str]:
         cur = self.cursor()

@@ -21,21 +21,22 @@ def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) 
 
 
 def list_topics(searcher: Searcher) -> list[dict]:
-    cur = searcher.cursor()
-    try:
-        return _rows(
-            cur,
-            """SELECT t.topic_id, t.label, t.parent, t.description,
-                      count(DISTINCT pt.passage_id) FILTER (WHERE p.role_kind = 'member') AS member_passages,
-                      count(DISTINCT p.member_id) AS members
-               FROM topics t
-               LEFT JOIN passage_topics pt ON pt.topic_id = t.topic_id AND pt.score >= $engaged
-               LEFT JOIN passages p ON p.passage_id = pt.passage_id
-               GROUP BY ALL ORDER BY t.parent NULLS FIRST, t.topic_id""",
-            {"engaged": ENGAGED},
-        )
-    finally:
-        cur.close()
+    """The taxonomy with how many member passages and members engage with each topic (per index file)."""
+    return searcher.per_index("topics", _topic_counts)
+
+
+def _topic_counts(cur: duckdb.DuckDBPyConnection) -> list[dict]:
+    return _rows(
+        cur,
+        """SELECT t.topic_id, t.label, t.parent, t.description,
+                  count(DISTINCT pt.passage_id) FILTER (WHERE p.role_kind = 'member') AS member_passages,
+                  count(DISTINCT p.member_id) AS members
+           FROM topics t
+           LEFT JOIN passage_topics pt ON pt.topic_id = t.topic_id AND pt.score >= $engaged
+           LEFT JOIN passages p ON p.passage_id = pt.passage_id
+           GROUP BY ALL ORDER BY t.parent NULLS FIRST, t.topic_id""",
+        {"engaged": ENGAGED},
+    )
 
 
 def topic(searcher: Searcher, topic_id: str) -> dict | None:

@@ -25,11 +25,12 @@ def test_hits_carry_the_fields_of_their_passages(searcher, demo_db):
     assert answered > 0  # executive answers linked to the question they answer are among them
 
 
-def test_assemblies_follow_a_rebuilt_index(tmp_path):
+def test_per_index_answers_follow_a_rebuilt_index(tmp_path):
     from crawlers.poliinfo import import_files
     from crawlers.rawstore import RawStore
     from index.build import build_index
-    from index.search import Searcher
+    from index.search import ENGAGED, Searcher
+    from index.topic_profiles import list_topics
     from tests.conftest import DEMO_2020
 
     raw, db = tmp_path / "raw", tmp_path / "index.duckdb"
@@ -42,6 +43,7 @@ def test_assemblies_follow_a_rebuilt_index(tmp_path):
         first = before[0]["meetings"]
         before[0]["meetings"] = -1  # a caller's change stays with the caller
         assert searcher.assemblies()[0]["meetings"] == first > 0
+        topics_before = {t["topic_id"]: t["member_passages"] for t in list_topics(searcher)}
         import_files([DEMO_2020 / "proceedings-2020.json"], RawStore(raw))
         build_index(raw, db, workers=1)  # swaps in a new file under the open searcher
         after = searcher.assemblies()
@@ -49,6 +51,14 @@ def test_assemblies_follow_a_rebuilt_index(tmp_path):
         meetings = con.execute("SELECT count(DISTINCT meeting_id) FROM passages").fetchone()[0]
         con.close()
         assert after[0]["meetings"] == meetings > first
+        con = duckdb.connect(str(db), read_only=True)
+        engaged = dict(con.execute(
+            """SELECT pt.topic_id, count(DISTINCT pt.passage_id) FROM passage_topics pt JOIN passages p USING (passage_id)
+               WHERE p.role_kind = 'member' AND pt.score >= $engaged GROUP BY ALL""", {"engaged": ENGAGED}).fetchall())
+        con.close()
+        topics_after = {t["topic_id"]: t["member_passages"] for t in list_topics(searcher)}
+        assert topics_after == {tid: engaged.get(tid, 0) for tid in topics_before}
+        assert sum(topics_after.values()) > sum(topics_before.values())
     finally:
         searcher.close()
 
