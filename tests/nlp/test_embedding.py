@@ -232,3 +232,43 @@ def test_cli_build_rejects_a_missing_wheel(tmp_path, capsys):
 )
 def test_env_value_is_a_hub_id_or_a_path(value, is_hub):
     assert embedding._is_hub_id(value) is is_hub
+
+
+def test_static_vocabulary_is_read_from_its_cache_written_from_this_tokenizer(fake_wheel, tmp_path):
+    import os
+
+    out = build_default_model(tmp_path / "model", fake_wheel)
+    tokenizer = out / "tokenizer.json"
+    cache = out / embedding.VOCAB_CACHE
+    expected = json.loads(tokenizer.read_text(encoding="utf-8"))["model"]["vocab"]
+    cache.unlink(missing_ok=True)
+    vocab, rows = embedding._static_files(out)
+    assert vocab == expected and rows.shape == (10, 3) and cache.is_file()
+
+    # Same size and time as the file the cache was written from: the cache is what is read.
+    st = tokenizer.stat()
+    text = tokenizer.read_text(encoding="utf-8")
+    tokenizer.write_text(text.replace('"保育"', '"保護"'), encoding="utf-8")
+    os.utime(tokenizer, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert embedding._static_files(out)[0] == expected
+
+    # Another tokenizer file (a new time): the JSON is read again and the cache rewritten.
+    os.utime(tokenizer, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    changed = embedding._static_files(out)[0]
+    assert "保護" in changed and "保育" not in changed and changed["保護"] == expected["保育"]
+    os.utime(tokenizer, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert embedding._static_files(out)[0] == changed
+    assert not [p for p in out.iterdir() if p.name.startswith(".vocab-")]
+
+
+def test_static_vocabulary_without_a_writable_model_dir(fake_wheel, tmp_path, monkeypatch):
+    out = build_default_model(tmp_path / "model", fake_wheel)
+    (out / embedding.VOCAB_CACHE).unlink(missing_ok=True)
+
+    def read_only(*args, **kwargs):  # what a read-only dir answers (chmod does not stop root)
+        raise PermissionError(13, "Permission denied", str(out))
+
+    monkeypatch.setattr(embedding.tempfile, "mkstemp", read_only)
+    vocab, _ = embedding._static_files(out)
+    assert vocab == json.loads((out / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+    assert not (out / embedding.VOCAB_CACHE).exists()
