@@ -205,7 +205,9 @@ class Taxonomy(BaseModel):
 
 def _read_topics(text: str, source: str) -> list[Topic]:
     try:
-        data = yaml.safe_load(text)
+        # libyaml's parser when PyYAML has it: the same data, 0.26 s → ~0.03 s for topics.yaml, which
+        # every build process and server start reads.
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise TaxonomyError(f"{source}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -677,12 +679,18 @@ class TopicTagger:
         says (新型コロナウイルス感染症 yields 新型コロナ and 感染症). Of two such containers where one
         yields the other (待機児童対策 inside 待機児童対策協議会), only the inner one is kept, so
         that subtracting their hits removes each occurrence once."""
-        yields = {
-            (i, j)
-            for j, outer in enumerate(seeds)
-            for i, inner in enumerate(seeds)
-            if i != j and inner.count(*self._seed_tokens(outer.text))
-        }
+        # A seed can only occur in a phrase holding its first token: look those up instead of
+        # trying every pair (186 matchers of up to a few hundred seeds each at every start).
+        starting: dict[str, list[int]] = defaultdict(list)
+        for i, inner in enumerate(seeds):
+            starting[inner.key[0]].append(i)
+        yields = set()
+        for j, outer in enumerate(seeds):
+            tokens, positions = self._seed_tokens(outer.text)
+            for token in positions:
+                for i in starting.get(token, ()):
+                    if i != j and seeds[i].count(tokens, positions):
+                        yields.add((i, j))
         containers: dict[int, list[int]] = defaultdict(list)
         for i, j in yields:
             # Two seeds yielding each other (病児保育, 病児保育室 matched as 病…保育) are one occurrence:
