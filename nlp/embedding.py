@@ -352,6 +352,7 @@ def _word_level_vocab(tokenizer_json: Path) -> dict[str, int] | None:
             with os.fdopen(fd, "wb") as out:
                 np.savez(out, stamp=np.array(stamp), ids=np.fromiter(vocab.values(), np.int64, len(vocab)),
                          words=np.frombuffer("\n".join(vocab).encode("utf-8"), dtype=np.uint8))
+            os.chmod(tmp, 0o644)  # readable like the model's other files (mkstemp makes it private)
             os.replace(tmp, cache)  # concurrent builders each write whole files; the last one stays
         except OSError:
             pass  # a read-only model dir: parse the JSON each time

@@ -244,6 +244,7 @@ def test_static_vocabulary_is_read_from_its_cache_written_from_this_tokenizer(fa
     cache.unlink(missing_ok=True)
     vocab, rows = embedding._static_files(out)
     assert vocab == expected and rows.shape == (10, 3) and cache.is_file()
+    assert cache.stat().st_mode & 0o777 == 0o644
 
     # Same size and time as the file the cache was written from: the cache is what is read.
     st = tokenizer.stat()
