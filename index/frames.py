@@ -35,7 +35,7 @@ import duckdb
 import pandas as pd
 
 from index.people import POST_KIND
-from index.search import Filters, Searcher, StatementHit
+from index.search import Filters, Searcher, StatementHit, dict_rows
 from index.topic_profiles import ENGAGED, list_topics, member_topics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -524,9 +524,7 @@ class Gikai:
     def _query_dicts(self, sql: str, params: dict | None = None) -> list[dict]:
         cur = self.searcher.cursor()
         try:
-            rows = cur.execute(sql, params or {}).fetchall()
-            cols = [d[0] for d in cur.description]
-            return [dict(zip(cols, r, strict=True)) for r in rows]
+            return dict_rows(cur, sql, params)
         finally:
             cur.close()
 

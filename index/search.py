@@ -321,10 +321,18 @@ class _State:
                             lambda mask: np.flatnonzero(mask).astype(np.int32))
 
 
+def dict_rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[dict]:
+    """The rows of a query as dicts by column name."""
+    rows = cur.execute(sql, params or {}).fetchall()
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
 def _assemblies(cur: duckdb.DuckDBPyConnection) -> list[dict]:
     # Minutes only: blog posts are stored as meetings of their own kind, and some source
     # records are list pages of sessions with no speech (PoliInfo keeps a few).
-    rows = cur.execute(
+    return dict_rows(
+        cur,
         """WITH minutes AS (
                SELECT m.assembly_code, m.date FROM meetings m
                WHERE m.kind <> $post AND EXISTS (SELECT 1 FROM passages p WHERE p.meeting_id = m.meeting_id))
@@ -333,10 +341,7 @@ def _assemblies(cur: duckdb.DuckDBPyConnection) -> list[dict]:
                   (SELECT count(*) FROM members mb WHERE mb.assembly_code = a.assembly_code) AS members,
                   (SELECT min(date) FROM minutes m WHERE m.assembly_code = a.assembly_code) AS first_date,
                   (SELECT max(date) FROM minutes m WHERE m.assembly_code = a.assembly_code) AS last_date
-           FROM assemblies a ORDER BY a.assembly_code""", {"post": POST_KIND}
-    ).fetchall()
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in rows]
+           FROM assemblies a ORDER BY a.assembly_code""", {"post": POST_KIND})
 
 
 class Searcher:

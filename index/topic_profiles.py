@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import duckdb
 
-from index.search import ENGAGED, Filters, Searcher
+from index.search import ENGAGED, Filters, Searcher, dict_rows
 
 __all__ = ["ENGAGED", "list_topics", "member_topics", "topic", "topic_members"]
-
-
-def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[dict]:
-    rows = cur.execute(sql, params or {}).fetchall()
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in rows]
 
 
 def list_topics(searcher: Searcher) -> list[dict]:
@@ -26,7 +20,7 @@ def list_topics(searcher: Searcher) -> list[dict]:
 
 
 def _topic_counts(cur: duckdb.DuckDBPyConnection) -> list[dict]:
-    return _rows(
+    return dict_rows(
         cur,
         """SELECT t.topic_id, t.label, t.parent, t.description,
                   count(DISTINCT pt.passage_id) FILTER (WHERE p.role_kind = 'member') AS member_passages,
@@ -42,7 +36,7 @@ def _topic_counts(cur: duckdb.DuckDBPyConnection) -> list[dict]:
 def topic(searcher: Searcher, topic_id: str) -> dict | None:
     cur = searcher.cursor()
     try:
-        rows = _rows(cur, "SELECT * FROM topics WHERE topic_id = $id", {"id": topic_id})
+        rows = dict_rows(cur, "SELECT * FROM topics WHERE topic_id = $id", {"id": topic_id})
         return rows[0] if rows else None
     finally:
         cur.close()
@@ -52,7 +46,7 @@ def member_topics(searcher: Searcher, member_id: str) -> list[dict]:
     """Share of the member's own passages per topic and year, assembly questions and posts apart."""
     cur = searcher.cursor()
     try:
-        return _rows(
+        return dict_rows(
             cur,
             """WITH mine AS (
                    SELECT passage_id, year(date) AS year,
@@ -78,7 +72,7 @@ def topic_members(searcher: Searcher, topic_id: str, filters: Filters, limit: in
     cur = searcher.cursor()
     try:
         reference = cur.execute("SELECT max(date) FROM passages").fetchall()[0][0]
-        return _rows(
+        return dict_rows(
             cur,
             f"""SELECT p.member_id, mb.name, mb.assembly_code, a.name AS assembly_name,
                        count(*) AS passages, count(DISTINCT p.meeting_id) AS meetings,
