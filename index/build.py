@@ -256,7 +256,7 @@ class _Builder:
             self._create_embeddings(con)
             self._write_topic_table(con)
             with self._phase("analyse"):
-                speakers = self._stream(con, [f.path for f in live], first_pid=0)
+                speakers = self._stream(con, list(self._jobs([f.path for f in live])), first_pid=0)
             with self._phase("members"):
                 roster_records = list(self.store.latest("member").values())
                 self._members_full(con, speakers, roster_records)
@@ -284,8 +284,7 @@ class _Builder:
         if not added and not removed:
             self._unchanged()
             return True
-        paths = [f.path for f in added]
-        jobs = list(self._jobs(paths))
+        jobs = list(self._jobs([f.path for f in added]))
         with ThreadPoolExecutor(1) as early:
             # A small increment is one job, analysed in this process: it starts while the previous
             # index is copied (the kernel copies; the interpreter lock is free). At 200,000
@@ -302,7 +301,7 @@ class _Builder:
                 con.execute("CREATE TEMP TABLE _new_meetings (meeting_id VARCHAR)")
                 self.assemblies = set(c for (c,) in con.execute("SELECT assembly_code FROM assemblies").fetchall())
                 with self._phase("analyse"):
-                    speakers = self._stream(con, paths, first_pid=first_pid, track_new=True, ready=ready)
+                    speakers = self._stream(con, jobs, first_pid=first_pid, track_new=True, ready=ready)
                 with self._phase("members"):
                     blocker = self._members_incremental(con, speakers, unlinked_posts)
                 if blocker:
@@ -387,17 +386,17 @@ class _Builder:
         if job:
             yield job
 
-    def _stream(self, con, paths: list[Path], first_pid: int, track_new: bool = False,
+    def _stream(self, con, file_jobs: list[list[str]], first_pid: int, track_new: bool = False,
                 ready: Future | None = None) -> list[Speaker]:
-        """Analyse meeting files in worker processes and append the batches; returns who spoke.
-        ``ready``: the batch of the one job of ``paths``, already being analysed."""
+        """Analyse jobs of meeting files (``_jobs``) in worker processes and append the batches;
+        returns who spoke. ``ready``: the batch of the only job, already being analysed."""
         speakers: list[Speaker] = []
-        jobs = [(job, True, self.model) for job in self._jobs(paths)]
-        total = sum(p.stat().st_size for p in paths)
+        jobs = [(job, True, self.model) for job in file_jobs]
+        total = sum(os.path.getsize(p) for job in file_jobs for p in job)
         self._next_pid = first_pid
         # The main process only moves Arrow tables into DuckDB, but it holds every speaker seen
         # so far: automatic collections would rescan that growing list for the whole build.
-        results = [(jobs[0], ready.result())] if ready is not None and len(jobs) == 1 else None
+        results = [(jobs[0], ready.result())] if ready is not None else None
         with self._progress("analysing meetings", total) as advance, quiet_gc():
             for job, batch in results or self._run(analyze_meetings, jobs):
                 self._append(con, batch, track_new)
