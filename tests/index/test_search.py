@@ -44,14 +44,21 @@ def test_per_index_answers_follow_a_rebuilt_index(tmp_path):
         before[0]["meetings"] = -1  # a caller's change stays with the caller
         assert searcher.assemblies()[0]["meetings"] == first > 0
         topics_before = {t["topic_id"]: t["member_passages"] for t in list_topics(searcher)}
+        calls = []
+
+        def passages(cur):
+            calls.append(1)
+            return [{"n": cur.execute("SELECT count(*) FROM passages").fetchone()[0]}]
+
+        n_before = searcher.per_index("passages", passages)[0]["n"]
+        assert searcher.per_index("passages", passages)[0]["n"] == n_before and len(calls) == 1  # asked once
         import_files([DEMO_2020 / "proceedings-2020.json"], RawStore(raw))
         build_index(raw, db, workers=1)  # swaps in a new file under the open searcher
         after = searcher.assemblies()
+        assert searcher.per_index("passages", passages)[0]["n"] > n_before and len(calls) == 2  # asked again
         con = duckdb.connect(str(db), read_only=True)
         meetings = con.execute("SELECT count(DISTINCT meeting_id) FROM passages").fetchone()[0]
-        con.close()
         assert after[0]["meetings"] == meetings > first
-        con = duckdb.connect(str(db), read_only=True)
         engaged = dict(con.execute(
             """SELECT pt.topic_id, count(DISTINCT pt.passage_id) FROM passage_topics pt JOIN passages p USING (passage_id)
                WHERE p.role_kind = 'member' AND pt.score >= $engaged GROUP BY ALL""", {"engaged": ENGAGED}).fetchall())
