@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from api.settings import get_settings
 
@@ -113,7 +114,7 @@ def search(
         path = "/v1/statements/search" if statements else "/v1/members/search"
         params = {"q": query, "limit": limit, "assembly": assembly or None, "since": since, "until": until}
         answer = _remote(url, "GET", path, params=params, api_key=api_key)
-        query = answer["query"]
+        query, terms = answer["query"], answer.get("terms", [])
         hits = [(Statement if statements else MemberHit).model_validate(h) for h in answer["data"]]
     else:
         from api.deps import clean_text
@@ -133,16 +134,20 @@ def search(
                 hits = [MemberHit.of(m) for m in searcher.search_members(query, limit=limit, filters=filters)]
         except IndexNotFound as exc:
             raise _fail(str(exc)) from exc
+        from nlp.highlight import query_terms
+
+        terms = query_terms(query)
     if as_json:
-        print(json.dumps({"query": query, "data": [h.model_dump(mode="json") for h in hits]}, ensure_ascii=False))
+        print(json.dumps({"query": query, "terms": terms, "data": [h.model_dump(mode="json") for h in hits]},
+                         ensure_ascii=False))
         return
     if not hits:
         console.print(f"「{query}」に一致する発言はありません / no statements match")
         return
     if statements:
-        _print_statements(hits)
+        _print_statements(hits, terms)
     else:
-        _print_members(query, hits)
+        _print_members(query, hits, terms)
 
 
 def _emit(result: dict, as_json: bool) -> None:
@@ -169,14 +174,17 @@ def _remote(url: str, method: str, path: str, **kwargs) -> dict:
         raise _fail(str(exc)) from exc
 
 
-def _print_members(query: str, hits) -> None:
+def _print_members(query: str, hits, terms: list[str]) -> None:
     table = Table(title=f"「{query}」に取り組む議員", show_lines=True)
-    for col in ("#", "議員", "議会", "スコア (内訳)", "根拠"):
+    for col in ("#", "議員", "議会", "スコア (内訳)"):
         table.add_column(col)
+    # Japanese has no spaces to wrap at: without fold, rich cuts a quote or a URL to one line and "…".
+    table.add_column("根拠", overflow="fold")
     for i, m in enumerate(hits, 1):
         p = m.parts
-        evidence = "\n".join(
-            f"{e.date} {e.meeting_title}\n「{e.text[:80]}…」\n{e.source_url}" for e in m.evidence[:2]
+        evidence = Text("\n").join(
+            Text.assemble(f"{e.date} {e.meeting_title}\n「", _marked(e.text, terms, 80), f"」\n{e.source_url}")
+            for e in m.evidence[:2]
         )
         table.add_row(str(i), m.name, m.assembly_name,
                       f"{m.score:.2f}\nfocus {p.focus:.2f}\nspeech {p.speech:.2f}\nanswers {p.answers:.2f}\n"
@@ -184,14 +192,27 @@ def _print_members(query: str, hits) -> None:
     console.print(table)
 
 
-def _print_statements(hits) -> None:
+def _print_statements(hits, terms: list[str]) -> None:
     table = Table(show_lines=True)
-    for col in ("#", "発言者", "日付・会議", "発言"):
+    for col in ("#", "発言者"):
         table.add_column(col)
+    # Japanese has no spaces to wrap at: without fold, rich cuts a quote or a URL to one line and "…".
+    table.add_column("日付・会議", overflow="fold")
+    table.add_column("発言", overflow="fold")
     for i, h in enumerate(hits, 1):
         table.add_row(str(i), f"{h.speaker or ''}\n{h.speaker_role or ''}", f"{h.date}\n{h.meeting_title}\n{h.source_url}",
-                      h.text[:200])
+                      _marked(h.text, terms, 200))
     console.print(table)
+
+
+def _marked(text: str, terms: list[str], size: int) -> Text:
+    """An excerpt around the words search matched, with those words in bold."""
+    from nlp.highlight import excerpt
+
+    quote = Text(excerpt(text, terms, size))
+    if terms:
+        quote.highlight_words(terms, "bold")
+    return quote
 
 
 @app.command()
@@ -214,7 +235,7 @@ def match(
                 "limit": limit}
         answer = _remote(url, "POST", "/v1/match", body={k: v for k, v in body.items() if v is not None},
                          api_key=api_key)
-        description = answer["description"]
+        description, terms = answer["description"], answer.get("terms", [])
         topics = [TopicRef.model_validate(t) for t in answer["topics"]]
         hits = [MatchHit.model_validate(h) for h in answer["data"]]
     else:
@@ -236,9 +257,12 @@ def match(
         hits = [MatchHit(**MemberHit.of(m.member).model_dump(),
                          matched_topics=[TopicRef(**t.__dict__) for t in m.topics], reason=m.reason)
                 for m in result.members]
+        from nlp.highlight import query_terms
+
+        terms = query_terms(description)
     if as_json:
         print(json.dumps({"description": description, "topics": [t.model_dump(mode="json") for t in topics],
-                          "data": [h.model_dump(mode="json") for h in hits]}, ensure_ascii=False))
+                          "terms": terms, "data": [h.model_dump(mode="json") for h in hits]}, ensure_ascii=False))
         return
     console.print("トピック: " + ("、".join(
         f"{t.label} ({t.score:.2f}, " + (f"議員の発言 {t.passages}件)" if t.passages else "該当する発言なし)")
@@ -246,7 +270,7 @@ def match(
     if not hits:
         console.print("該当する議員は見つかりませんでした / no member matches")
         return
-    _print_members(description[:30], hits)
+    _print_members(description[:30], hits, terms)
     for i, h in enumerate(hits, 1):
         console.print(f"{i}. {h.name}: {h.reason}")
 

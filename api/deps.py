@@ -25,6 +25,13 @@ async def in_thread(fn, /, *args, **kwargs):
     return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 
+def with_terms(text: str, fn, /, *args, **kwargs):
+    """``fn(*args, **kwargs)`` and the words of ``text`` to mark in its evidence, for one ``in_thread`` hop."""
+    from nlp.highlight import query_terms
+
+    return fn(*args, **kwargs), query_terms(text)
+
+
 # Dependencies that only read the request are ``async def``: FastAPI runs a plain ``def``
 # dependency in the thread pool, and those hops (nine per search) cost ~3 ms of a request.
 async def get_searcher(request: Request) -> Searcher:

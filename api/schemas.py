@@ -15,6 +15,8 @@ NOT_BLANK = r"[^\s\x00-\x1f\x7f]"  # at least one printable, non-space character
 DANTAI_CODE = r"^[0-9]{6}$"  # an assembly's 団体コード: six ASCII digits
 NEXT_CURSOR = ("次のページの cursor。最後のページでは null。結果は先頭から 10,000 件までたどれ、それを過ぎても null "
                "(その先は議会・期間で絞り込んでください)")
+TERMS = ("根拠の本文で強調するとよい語: 検索に使った語を、検索語での書き方と正規化した書き方 (子ども・子供) の両方で、"
+         "長い順に (最大 30)")
 
 
 class Error(BaseModel):
@@ -94,6 +96,7 @@ class MemberHit(BaseModel):
 
 class MemberSearch(BaseModel):
     query: str
+    terms: list[str] = Field(default_factory=list, description=TERMS)
     count: int
     offset: int
     data: list[MemberHit]
@@ -102,6 +105,7 @@ class MemberSearch(BaseModel):
 
 class StatementSearch(BaseModel):
     query: str
+    terms: list[str] = Field(default_factory=list, description=TERMS)
     count: int
     offset: int
     data: list[Statement]
@@ -156,6 +160,7 @@ class Member(BaseModel):
 class MemberStatements(BaseModel):
     member_id: str
     total: int = Field(description="議員本人の質問段落の数 (議会・期間の絞り込みを反映。q があるときは q に一致する段落の数)")
+    terms: list[str] = Field(default_factory=list, description=TERMS + "。q がなければ空")
     offset: int
     data: list[Statement]
     next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
@@ -221,6 +226,7 @@ class MatchHit(MemberHit):
 class MatchResult(BaseModel):
     description: str
     topics: list[TopicRef] = Field(description="説明から読み取った政策トピック")
+    terms: list[str] = Field(default_factory=list, description=TERMS)
     count: int
     offset: int
     data: list[MatchHit]

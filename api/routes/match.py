@@ -4,7 +4,7 @@ import re
 
 from fastapi import APIRouter, HTTPException
 
-from api.deps import SearcherDep, SettingsDep, clean_text, in_thread
+from api.deps import SearcherDep, SettingsDep, clean_text, in_thread, with_terms
 from api.pagination import body_page
 from api.schemas import MatchHit, MatchRequest, MatchResult, MemberHit, TopicRef
 from index.match import match_members
@@ -29,10 +29,12 @@ async def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep
     # Pages like the GET listings: the cursor is bound to every body field but cursor/offset/limit.
     page = body_page("/v1/match", body)
     filters = Filters(assembly=body.assemblies or None, since=body.since, until=body.until)
-    result = await in_thread(match_members, searcher, description, filters, limit=page.limit, offset=page.offset)
+    result, terms = await in_thread(with_terms, description, match_members, searcher, description, filters,
+                                    limit=page.limit, offset=page.offset)
     return MatchResult(
         description=description,
         topics=[TopicRef(**t.__dict__) for t in result.topics],
+        terms=terms,
         count=len(result.members),
         offset=page.offset,
         next_cursor=page.next_cursor(len(result.members)),

@@ -4,9 +4,19 @@ import json
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import _NOT_BLANK, FiltersDep, QueryDep, SearcherDep, SettingsDep, clean_text, in_thread
+from api.deps import (
+    _NOT_BLANK,
+    FiltersDep,
+    QueryDep,
+    SearcherDep,
+    SettingsDep,
+    clean_text,
+    in_thread,
+    with_terms,
+)
 from api.pagination import Page20Dep, PageDep
 from api.schemas import Member, MemberHit, MemberSearch, MemberStatements, Statement
+from nlp.highlight import query_terms
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
@@ -17,9 +27,9 @@ async def search_members(
     evidence: int = Query(3, ge=0, le=10, description="議員ごとの根拠段落の数 (0 なら答弁・投稿も含めて根拠を返さず、氏名とスコアだけ)"),
 ) -> MemberSearch:
     """その課題について質問を重ねている議員を、スコアの内訳と根拠となる発言 (会議名・日付・出典URL) 付きで返します。"""
-    hits = await in_thread(searcher.search_members, q, limit=page.limit, offset=page.offset, filters=filters,
-                           evidence=evidence)
-    return MemberSearch(query=q, count=len(hits), offset=page.offset, next_cursor=page.next_cursor(len(hits)),
+    hits, terms = await in_thread(with_terms, q, searcher.search_members, q, limit=page.limit, offset=page.offset,
+                                  filters=filters, evidence=evidence)
+    return MemberSearch(query=q, terms=terms, count=len(hits), offset=page.offset, next_cursor=page.next_cursor(len(hits)),
                         data=[MemberHit.of(h) for h in hits])
 
 
@@ -46,5 +56,5 @@ def member_statements(
     if q is not None:
         q = clean_text(q, "q", settings.max_query_chars)
     total, hits = searcher.member_statements(member_id, limit=page.limit, offset=page.offset, q=q, filters=filters)
-    return MemberStatements(member_id=member_id, total=total, offset=page.offset,
+    return MemberStatements(member_id=member_id, total=total, terms=query_terms(q) if q else [], offset=page.offset,
                             next_cursor=page.next_cursor(len(hits), total=total), data=[Statement.of(h) for h in hits])

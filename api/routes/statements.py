@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import FiltersDep, QueryDep, SearcherDep, in_thread
+from api.deps import FiltersDep, QueryDep, SearcherDep, in_thread, with_terms
 from api.pagination import PageDep
 from api.schemas import Statement, StatementSearch
 
@@ -14,6 +14,7 @@ async def search_statements(
     q: QueryDep, searcher: SearcherDep, filters: FiltersDep, page: PageDep,
 ) -> StatementSearch:
     """議員の質問と執行部の答弁の段落を、語の一致 (BM25) と意味の近さ (埋め込み) を合わせて検索します。"""
-    hits = await in_thread(searcher.search_statements, q, limit=page.limit, offset=page.offset, filters=filters)
-    return StatementSearch(query=q, count=len(hits), offset=page.offset, next_cursor=page.next_cursor(len(hits)),
+    hits, terms = await in_thread(with_terms, q, searcher.search_statements, q, limit=page.limit, offset=page.offset,
+                                  filters=filters)
+    return StatementSearch(query=q, terms=terms, count=len(hits), offset=page.offset, next_cursor=page.next_cursor(len(hits)),
                            data=[Statement.of(h) for h in hits])

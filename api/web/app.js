@@ -70,10 +70,11 @@ function formatDate(iso) {
 // Words too generic to be worth highlighting when they come from a long description.
 const GENERIC = new Set(["状況", "確認", "対応", "提供", "利用", "活用", "実現", "可能", "必要", "場合", "事業", "サービス", "システム"]);
 
-/** Query words worth highlighting: runs of kanji / katakana / latin (particles and okurigana split them),
- *  plus the labels of policy topics the API read from the description. */
-function termsOf(q, topics = []) {
-  const words = (q || "").match(/[\p{sc=Han}\p{sc=Katakana}ー々A-Za-z0-9Ａ-Ｚａ-ｚ０-９]{2,}/gu) || [];
+/** Query words worth highlighting, plus the labels of policy topics the API read from the description.
+ *  The words are the API's `terms` (what search matched, as written, with normalized forms: ごみ, IoT,
+ *  見守り, 子ども/子供) when the response has them, else runs of kanji / katakana / latin of the query. */
+function termsOf(q, topics = [], apiTerms = null) {
+  const words = apiTerms || (q || "").match(/[\p{sc=Han}\p{sc=Katakana}ー々A-Za-z0-9Ａ-Ｚａ-ｚ０-９]{2,}/gu) || [];
   const long = (q || "").length > 20;
   const all = [...words.filter((w) => !(long && GENERIC.has(w))), ...topics.map((t) => t.label).filter(Boolean)];
   return [...new Set(all)].sort((a, b) => b.length - a.length).slice(0, 20);
@@ -275,7 +276,7 @@ function renderResults(f, body) {
     return;
   }
   setStatus($("search-status"));
-  const terms = termsOf(f.q, body.topics || []);
+  const terms = termsOf(f.q, body.topics || [], body.terms);
   const offset = body.offset || 0;
   // Topics of the description that members did raise: a card that matches none of them ranks on
   // nearby wording only, and says so.
@@ -536,11 +537,12 @@ async function renderTopic(id, token) {
   try {
     const body = await api(`/v1/members/${encodeURIComponent(id)}/statements?${query({ q, limit: 3 })}`);
     if (token !== memberToken || !body.data.length) return;
-    const terms = termsOf(q);
+    const terms = termsOf(q, [], body.terms);
     const shown = q.length > 30 ? q.slice(0, 30) + "…" : q;
     // Ranked by words, so the best may share only part of them (待機児童 → 自宅待機, 児童生徒): say so
-    // rather than title them as statements about the query.
-    const literal = !terms.length || body.data.some((st) => terms.some((t) => `${st.heading || ""}${st.text || ""}`.includes(t)));
+    // rather than title them as statements about the query (whole query words, not the API's parts).
+    const whole = termsOf(q);
+    const literal = !whole.length || body.data.some((st) => whole.some((t) => `${st.heading || ""}${st.text || ""}`.includes(t)));
     $("member-topic-title").textContent = literal
       ? `「${shown}」に関する発言（一致度の高い順）`
       : `「${shown}」の語の一部だけが一致する発言（一致度の高い順。どれも「${shown}」そのものは含みません）`;
@@ -698,18 +700,18 @@ async function showAssembly(code) {
   try {
     const body = await api(`/v1/statements/search?${query({ q, assembly: code, since: currentFilters.since, until: currentFilters.until, limit: 40 })}`);
     if (token !== assemblyToken) return;
-    renderAssembly(q, body.data);
+    renderAssembly(q, body.data, body.terms);
   } catch (e) {
     if (token === assemblyToken) setStatus($("assembly-status"), "error", errorText(e), errorHint(e));
   }
 }
 
-function renderAssembly(q, items) {
+function renderAssembly(q, items, apiTerms = null) {
   if (!items.length) {
     setStatus($("assembly-status"), "empty", "該当する発言が見つかりませんでした", "ヒント: 別の言い方や短いキーワードで試してください。");
     return;
   }
-  const terms = termsOf(q);
+  const terms = termsOf(q, [], apiTerms);
   const questions = items.filter((st) => st.role_kind === "member").slice(0, 10);
   const answers = items.filter((st) => st.role_kind === "executive").slice(0, 10);
   const who = (st) => st.role_kind === "member" && st.member_id

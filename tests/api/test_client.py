@@ -31,6 +31,7 @@ def test_remote_answers_equal_local_ones(demo_db, server, args):
     assert local.exit_code == 0 and remote.exit_code == 0, remote.output
     assert json.loads(remote.stdout) == json.loads(local.stdout)
     assert json.loads(remote.stdout)["data"]  # every ask above has answers on the demo index
+    assert json.loads(remote.stdout)["terms"]  # the words to mark, as the API gives them
 
 
 def test_remote_table_names_the_members_and_reasons(server):
@@ -39,6 +40,49 @@ def test_remote_table_names_the_members_and_reasons(server):
     assert "トピック: 産後ケア" in r.stdout
     assert "1. 森澤恭子: 産後ケアについて1回の会議で1件の発言" in r.stdout
 
+
+def _cells(table: str) -> list[list[str]]:
+    """A rich table's rows as the text of each cell, its folded lines joined."""
+    rows: list[list[str]] = []
+    current: list[str] | None = None
+    for line in table.splitlines():
+        if line.startswith("│"):
+            parts = [p.strip() for p in line.strip("│").split("│")]
+            if current is None:
+                current = [""] * len(parts)
+            current = [c + p for c, p in zip(current, parts, strict=True)]
+        elif current is not None:  # a rule between rows, or the bottom edge
+            rows.append(current)
+            current = None
+    return rows
+
+
+@pytest.mark.parametrize("where", ["--db", "--url"])
+def test_statement_table_shows_whole_quotes_and_urls(demo_db, server, where):
+    """Japanese has no spaces to wrap at: rich cut each quote and URL to one line and … (80 columns here)."""
+    ask = ["search", "子どもの居場所", "--statements", "--limit", "3"]
+    r = runner.invoke(cli, [*ask, where, str(demo_db) if where == "--db" else server])
+    assert r.exit_code == 0, r.output
+    hits = json.loads(runner.invoke(cli, [*ask, "--json", "--db", str(demo_db)]).stdout)["data"]
+    rows = _cells(r.stdout)
+    assert len(rows) == len(hits) == 3
+    for (_, _, cited, quote), hit in zip(rows, hits, strict=True):
+        assert cited.endswith(hit["source_url"])
+        # (spaces where a folded line ended are lost with the border: compare without them)
+        assert len(quote) > 60 and quote.lstrip("…").rstrip("…").replace(" ", "") in "".join(hit["text"].split())
+        assert "子供" in quote or "居場所" in quote
+
+
+def test_member_table_quotes_around_the_matched_words(demo_db):
+    r = runner.invoke(cli, ["search", "子どもの居場所", "--limit", "2", "--db", str(demo_db)])
+    assert r.exit_code == 0, r.output
+    hits = json.loads(runner.invoke(cli, ["search", "子どもの居場所", "--limit", "2", "--json", "--db",
+                                          str(demo_db)]).stdout)["data"]
+    for row, hit in zip(_cells(r.stdout), hits, strict=True):
+        evidence = row[4]
+        for e in hit["evidence"][:2]:
+            assert e["source_url"] in evidence
+        assert "居場所" in evidence
 
 @pytest.mark.parametrize(
     ("args", "message"),

@@ -28,6 +28,7 @@ def test_member_detail_and_statements(client):
     assert all(s["member_id"] == mid and s["role_kind"] == "member" for s in st["data"])
     focused = client.get(f"/v1/members/{mid}/statements", params={"q": "学童クラブ", "limit": 3}).json()
     assert "学童クラブ" in focused["data"][0]["text"]
+    assert focused["terms"][0] == "学童クラブ" and st["terms"] == []
 
 
 def test_unknown_member_is_404_with_error_shape(client):

@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app as cli
+from nlp.highlight import query_terms
 
 SEARCHES = ["/v1/statements/search", "/v1/members/search"]
 EXPORTS = [f"/v1/{kind}/search.{fmt}" for kind in ("statements", "members") for fmt in ("csv", "jsonl")]
@@ -54,15 +55,19 @@ def _assert_empty(client, endpoint: str, mid: str, response, echoed: str) -> Non
         assert "x-next-cursor" not in response.headers
     elif endpoint == MEMBER_STATEMENTS:
         # With q, total counts the member's statements that q finds: none.
-        assert response.json() == {"member_id": mid, "total": 0, "offset": 0, "data": [], "next_cursor": None}
+        assert response.json() == {"member_id": mid, "total": 0, "terms": query_terms(echoed), "offset": 0, "data": [],
+                                   "next_cursor": None}
     else:
-        assert response.json() == {"query": echoed, "count": 0, "offset": 0, "data": [], "next_cursor": None}
+        assert response.json() == {"query": echoed, "terms": query_terms(echoed), "count": 0, "offset": 0, "data": [],
+                                   "next_cursor": None}
 
 
 def _same(a, b) -> None:
     """The same response, but for next_cursor: a cursor is bound to the exact parameters sent."""
     a, b = a.json(), b.json()
     assert (a.pop("next_cursor") is None) == (b.pop("next_cursor") is None)
+    # Words to mark keep the query's own spelling (ｺﾛﾅ beside コロナ): the plain text's are among them.
+    assert set(b.pop("terms")) <= set(a.pop("terms"))
     assert a == b
 
 
@@ -178,13 +183,16 @@ def test_invalid_utf8_in_the_url_is_read_leniently_and_finds_nothing(client, mid
 def test_match_odd_text_finds_nothing(client, description):
     r = client.post("/v1/match", json={"description": description})
     assert r.status_code == 200, r.text
-    assert r.json() == {"description": description, "topics": [], "count": 0, "offset": 0, "data": [], "next_cursor": None}
+    assert r.json() == {"description": description, "topics": [], "terms": query_terms(description), "count": 0,
+                        "offset": 0, "data": [], "next_cursor": None}
+    assert all(any(c.isalnum() for c in t) for t in r.json()["terms"])  # no invisible marks (bidi controls)
 
 
 def test_match_drops_control_characters(client):
     r = client.post("/v1/match", json={"description": "\x00\x01\x1b[31m"})
     assert r.status_code == 200
-    assert r.json() == {"description": "[31m", "topics": [], "count": 0, "offset": 0, "data": [], "next_cursor": None}
+    assert r.json() == {"description": "[31m", "topics": [], "terms": [], "count": 0, "offset": 0, "data": [],
+                        "next_cursor": None}
 
 
 # -- accepted: 200 and the same result as the plain text -------------------------------------
@@ -298,7 +306,7 @@ def test_cli_search_odd_text_finds_nothing(demo_db, q):
     for extra in ([], ["--statements"]):
         result = runner.invoke(cli, ["search", q, "--json", *extra, "--db", str(demo_db)])
         assert result.exit_code == 0, result.output
-        assert json.loads(result.output) == {"query": q, "data": []}
+        assert json.loads(result.output) == {"query": q, "terms": query_terms(q), "data": []}
 
 
 def test_cli_search_sql_looking_text_is_only_words(demo_db):

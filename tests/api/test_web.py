@@ -96,6 +96,17 @@ def _search(page, text: str) -> None:
 
 
 @pytest.mark.slow
+def test_evidence_marks_the_words_search_matched(page):
+    """Marks come from the API's `terms`: IoT inside IoTセンサー and 見守り with its okurigana
+    (runs of the query's kanji/katakana/latin gave IoTセンサー and 見守, which mark nothing useful)."""
+    _search(page, "高齢者の見守りにIoTセンサーを使うサービス")
+    page.locator("#member-list > li.card").first.wait_for()
+    marks = set(page.locator("#member-list mark").all_text_contents())
+    assert {"IoT", "見守り", "高齢者"} <= marks
+    assert "見守" not in marks and "IoTセンサー" not in marks
+
+
+@pytest.mark.slow
 def test_search_shows_member_cards_with_evidence(page):
     _search(page, "産後ケア")
     cards = page.locator("#member-list > li.card")
