@@ -264,8 +264,10 @@ def match(
         print(json.dumps({"description": description, "topics": [t.model_dump(mode="json") for t in topics],
                           "terms": terms, "data": [h.model_dump(mode="json") for h in hits]}, ensure_ascii=False))
         return
+    labels = {t.topic_id: t.label for t in topics}
     console.print("トピック: " + ("、".join(
-        f"{t.label} ({t.score:.2f}, " + (f"議員の発言 {t.passages}件)" if t.passages else "該当する発言なし)")
+        f"{t.label} ({t.score:.2f}, " + (f"議員の発言 {t.passages}件" if t.passages else "該当する発言なし")
+        + (f"、「{labels.get(t.fallback_for, t.fallback_for)}」の代わり)" if t.fallback_for else ")")
         for t in topics) or "なし"))
     if not hits:
         console.print("該当する議員は見つかりませんでした / no member matches")
@@ -437,6 +439,7 @@ def eval_all(
     corpus: Path = Path("data/eval/statements-dev-corpus.jsonl"),
     statement_queries: Path = Path("data/eval/statements-dev-queries.jsonl"),
     descriptions: Path = Path("data/eval/match-descriptions.jsonl"),
+    long_descriptions: Path = Path("data/eval/match-descriptions-long.jsonl"),
 ) -> None:
     """Member and statement metrics together, as one JSON object (what `make eval` prints)."""
     from index.evaluate import (
@@ -448,7 +451,7 @@ def eval_all(
     )
     from index.search import IndexNotFound, Searcher
 
-    for path in (member_queries, corpus, statement_queries, descriptions):
+    for path in (member_queries, corpus, statement_queries, descriptions, long_descriptions):
         if not path.exists():
             raise _fail(f"{path}: no such file")
     try:
@@ -461,6 +464,9 @@ def eval_all(
                                                           via="match"),
             "match_descriptions": {k: v for k, v in evaluate_descriptions(
                 searcher, load_jsonl(descriptions, ("id", "description"))).items() if k != "per_description"},
+            # The same needs in a company's own words (150-180 characters, with its sales talk).
+            "match_descriptions_long": {k: v for k, v in evaluate_descriptions(
+                searcher, load_jsonl(long_descriptions, ("id", "description"))).items() if k != "per_description"},
             "statements": evaluate_statements(corpus, statement_queries),
         }
     except (ValueError, IndexNotFound) as exc:

@@ -14,7 +14,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import StrEnum
 from urllib.parse import quote
 
@@ -38,9 +38,19 @@ def _urls(statements: list[Statement]) -> str:
     return " ".join(dict.fromkeys(s.source_url for s in statements))
 
 
-def _excerpt(s: Statement) -> str:
-    text = s.text if len(s.text) <= EXCERPT_CHARS else s.text[:EXCERPT_CHARS] + "…"
-    return " ".join(f"{s.date or ''} {s.meeting_title}: {text}".split())
+def _excerpt(s: Statement, terms: Sequence[str] = ()) -> str:
+    """Date, meeting and up to EXCERPT_CHARS characters of the passage, around the first of the
+    query's words it holds (``terms``), as the page and the CLI cut it."""
+    from nlp.highlight import excerpt
+
+    return f"{s.date or ''} {s.meeting_title}: {excerpt(s.text, list(terms), EXCERPT_CHARS)}"
+
+
+def member_columns(terms: Sequence[str] = ()) -> list[tuple[str, Callable[[int, MemberHit], object]]]:
+    """The member CSV's columns; ``terms`` (the query's words, ``nlp.highlight.query_terms``) place the excerpt."""
+    return [(name, get) if name != "根拠の抜粋" else
+            (name, lambda rank, m: _excerpt(m.evidence[0], terms) if m.evidence else "")
+            for name, get in MEMBER_COLUMNS]
 
 
 MEMBER_COLUMNS: list[tuple[str, Callable[[int, MemberHit], object]]] = [

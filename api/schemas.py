@@ -216,6 +216,10 @@ class TopicRef(BaseModel):
         default=None,
         description="このトピックに取り組む議員の質問段落の数（検索した議会・期間）。説明のトピックでは議員全体"
                     "（0 = 該当する発言なし）、matched_topics ではその議員自身の数")
+    fallback_for: str | None = Field(
+        default=None,
+        description="説明のトピックのうち検索した会議録に発言がないもの (passages = 0) の代わりに探した上位トピックのとき、"
+                    "その元のトピックID (例: 病児保育の発言がなければ 子育て で探す)")
 
 
 class MatchHit(MemberHit):

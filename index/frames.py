@@ -37,6 +37,8 @@ import pandas as pd
 from index.people import POST_KIND
 from index.search import Filters, Searcher, StatementHit, dict_rows
 from index.topic_profiles import ENGAGED, list_topics, member_topics
+from nlp.highlight import excerpt as excerpt_around
+from nlp.highlight import query_terms
 
 ROOT = Path(__file__).resolve().parents[1]
 EXCERPT_CHARS = 200
@@ -70,7 +72,7 @@ STATEMENT_COLUMNS = {
 }
 TOPIC_COLUMNS = {"topic_id": "str", "label": "str", "parent": "str", "description": "str",
                  "member_passages": "int64", "members": "int64"}
-QUERY_TOPIC_COLUMNS = {"topic_id": "str", "label": "str", "score": "float64", "passages": "int64"}
+QUERY_TOPIC_COLUMNS = {"topic_id": "str", "label": "str", "score": "float64", "passages": "int64", "fallback_for": "str"}
 PROFILE_COLUMNS = {"year": "Int64", "source": "str", "topic_id": "str", "label": "str", "parent": "str",
                    "passages": "int64", "share": "float64", "mean_score": "float64"}
 ASSEMBLY_COLUMNS = {"assembly_code": "str", "name": "str", "prefecture": "str", "meetings": "int64",
@@ -90,10 +92,17 @@ TREND_COLUMNS = {
 }
 
 
-def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
-    """Whitespace collapsed, at most ``limit`` characters (an ellipsis marks a cut)."""
+def excerpt(text: str | None, limit: int = EXCERPT_CHARS, terms: Sequence[str] = ()) -> str:
+    """Whitespace collapsed, at most ``limit`` characters (an ellipsis marks a cut); around the first
+    of ``terms`` (the query's words, ``nlp.highlight.query_terms``) when the text holds one."""
     flat = " ".join((text or "").split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    if len(flat) <= limit:
+        return flat
+    if terms:
+        cut = excerpt_around(flat, list(terms), limit - 2)  # room for an ellipsis at each end
+        if cut.startswith("…"):
+            return cut
+    return flat[: limit - 1] + "…"
 
 
 # pandas 3 has a string dtype ("str", missing = NaN) and DuckDB's .df() uses it; pandas 2 keeps objects.
@@ -288,7 +297,8 @@ class Gikai:
         limit, offset, evidence = _count(limit, "limit"), _count(offset, "offset"), _count(evidence, "evidence")
         filters = self._filters(assembly, since, until)
         ranked = self.searcher.search_members(q, limit=limit, offset=offset, filters=filters, evidence=evidence)
-        return _frame((self._member_row(offset + i + 1, m) for i, m in enumerate(ranked)), MEMBER_COLUMNS)
+        terms = query_terms(q)
+        return _frame((self._member_row(offset + i + 1, m, terms) for i, m in enumerate(ranked)), MEMBER_COLUMNS)
 
     def match(self, description: str, *, limit: int = 20, offset: int = 0,
               assembly: str | Sequence[str] | None = None, since: str | date | None = None,
@@ -304,9 +314,10 @@ class Gikai:
         limit, offset = _count(limit, "limit"), _count(offset, "offset")
         filters = self._filters(assembly, since, until)
         outcome = match_members(self.searcher, description, filters, limit, offset)
+        terms = query_terms(description)
         rows = []
         for i, matched in enumerate(outcome.members):
-            row = self._member_row(offset + i + 1, matched.member)
+            row = self._member_row(offset + i + 1, matched.member, terms)
             row["matched_topic_ids"] = " ".join(t.topic_id for t in matched.topics)
             row["matched_topics"] = "、".join(t.label for t in matched.topics)
             row["reason"] = matched.reason
@@ -318,19 +329,13 @@ class Gikai:
     def match_topics(self, description: str, *, assembly: str | Sequence[str] | None = None,
                      since: str | date | None = None, until: str | date | None = None) -> pd.DataFrame:
         """The policy topics a description names (what :meth:`match` weighs passages on), with
-        ``passages``: how many members' passages in the selection take each up (``topics`` of ``POST /v1/match``)."""
-        from index.match import MAX_QUERY_TOPICS, TOPIC_MIN
-        from nlp.topics import default_tagger
+        ``passages``: how many members' passages in the selection take each up (``topics`` of ``POST /v1/match``);
+        a row with ``fallback_for`` is a parent topic searched in place of that topic, which no passage takes up."""
+        from index.match import description_topics
 
         description = _text(description, "description")
-        filters = self._filters(assembly, since, until)
-        tagger = default_tagger()
-        rows = [{"topic_id": tid, "label": tagger.taxonomy.get(tid).label, "score": round(score, 3)}
-                for tid, score in tagger.topics_for_query(description)[:MAX_QUERY_TOPICS] if score >= TOPIC_MIN]
-        engaged = self.searcher.topic_passages([r["topic_id"] for r in rows], filters, TOPIC_MIN)
-        for row in rows:
-            row["passages"] = len(engaged[row["topic_id"]])
-        return _frame(rows, QUERY_TOPIC_COLUMNS)
+        topics, _ = description_topics(self.searcher, description, self._filters(assembly, since, until))
+        return _frame((t.__dict__.copy() for t in topics), QUERY_TOPIC_COLUMNS)
 
     def statements(self, q: str, *, limit: int = 20, offset: int = 0, assembly: str | Sequence[str] | None = None,
                    since: str | date | None = None, until: str | date | None = None, member_id: str | None = None,
@@ -346,7 +351,8 @@ class Gikai:
             q, limit=limit, offset=offset, filters=self._filters(assembly, since, until, member_id),
             role_kinds=tuple(_roles(roles)) if roles is not None else None,
         )
-        return _frame((self._statement_row(offset + i + 1, h) for i, h in enumerate(hits)), STATEMENT_COLUMNS)
+        terms = query_terms(q)
+        return _frame((self._statement_row(offset + i + 1, h, terms) for i, h in enumerate(hits)), STATEMENT_COLUMNS)
 
     # -- assemblies ----------------------------------------------------------------
     def assemblies(self) -> pd.DataFrame:
@@ -532,7 +538,7 @@ class Gikai:
         return _frame(self._query_dicts(sql, params), columns)
 
     @staticmethod
-    def _member_row(rank: int, m) -> dict:
+    def _member_row(rank: int, m, terms: Sequence[str] = ()) -> dict:
         best = m.evidence[0] if m.evidence else None
         return {
             "rank": rank, "member_id": m.member_id, "name": m.name, "assembly_code": m.assembly_code,
@@ -544,7 +550,7 @@ class Gikai:
             "evidence_statement_id": best.statement_id if best else None,
             "evidence_date": best.date if best else None,
             "evidence_meeting": best.meeting_title if best else None,
-            "evidence_excerpt": excerpt(best.text) if best else None,
+            "evidence_excerpt": excerpt(best.text, terms=terms) if best else None,
             "evidence_url": best.url if best else None,
             "evidence_urls": " ".join(dict.fromkeys(h.url for h in m.evidence)) or None,
             "answer_url": m.answers[0].url if m.answers else None,
@@ -552,12 +558,12 @@ class Gikai:
         }
 
     @staticmethod
-    def _statement_row(rank: int, h: StatementHit) -> dict:
+    def _statement_row(rank: int, h: StatementHit, terms: Sequence[str] = ()) -> dict:
         return {
             "rank": rank, "statement_id": h.statement_id, "score": h.score, "date": h.date,
             "assembly_code": h.assembly_code, "assembly": h.assembly_name, "meeting_id": h.meeting_id,
             "meeting_title": h.meeting_title, "meeting_kind": h.meeting_kind, "committee": h.committee,
             "role_kind": h.role_kind, "speaker": h.speaker, "speaker_role": h.speaker_role, "member_id": h.member_id,
-            "member_name": h.member_name, "heading": h.heading, "excerpt": excerpt(h.text), "url": h.url,
+            "member_name": h.member_name, "heading": h.heading, "excerpt": excerpt(h.text, terms=terms), "url": h.url,
             "answers_statement_id": h.answers_statement_id,
         }

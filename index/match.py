@@ -30,6 +30,11 @@ MAX_QUERY_TOPICS = 5
 #   (1 seed + 0.5: 0.912 / 0.911, 0.778 / 0.839, 69 %; weight 2.0: whole-index summary 0.848)
 # Seed terms match words the member never tied to the need (予約 in 教習所の予約待ち).
 MATCH_TOPIC_WEIGHT = 1.0
+# A topic the searched minutes never take up (病児保育 in a town whose members never said it) is
+# searched through its parent (子育て) at this share of its confidence: members who work on the
+# wider field are the ones to approach, and without it the ranking falls back on the description's
+# other words (自治体, 負担, 対応 in a company's text) and shows unrelated evidence.
+PARENT_FALLBACK = 0.5
 
 
 @dataclass
@@ -41,6 +46,9 @@ class TopicScore:
     # for the description's topics (0 says the minutes searched never take it up), the member's own
     # for a member's matched topics.
     passages: int | None = None
+    # Set on a parent topic searched in place of a topic of the description that no passage takes
+    # up: that topic's id.
+    fallback_for: str | None = None
 
 
 @dataclass
@@ -71,8 +79,10 @@ def _reason(member: MemberScore, topics: list[TopicScore], passages: int, meetin
     return text + "。"
 
 
-def match_members(searcher: Searcher, description: str, filters: Filters, limit: int = 10,
-                  offset: int = 0) -> MatchOutcome:
+def description_topics(searcher: Searcher, description: str,
+                       filters: Filters) -> tuple[list[TopicScore], dict[str, np.ndarray]]:
+    """The topics a description names (``passages``: members' passages in the selection on each), then
+    the parents searched in place of those no passage takes up; and those passages per topic."""
     from nlp.topics import default_tagger
 
     tagger = default_tagger()
@@ -84,7 +94,22 @@ def match_members(searcher: Searcher, description: str, filters: Filters, limit:
     engaged = searcher.topic_passages([t.topic_id for t in found], filters, TOPIC_MIN)
     for topic in found:
         topic.passages = len(engaged[topic.topic_id])
-    with searcher.ranking(topic_weight=MATCH_TOPIC_WEIGHT):
+    return found + _parent_fallbacks(searcher, tagger, found, filters, engaged), engaged
+
+
+def match_members(searcher: Searcher, description: str, filters: Filters, limit: int = 10,
+                  offset: int = 0) -> MatchOutcome:
+    from nlp.topics import default_tagger
+
+    tagger = default_tagger()
+    found, engaged = description_topics(searcher, description, filters)
+    settings: dict = {"topic_weight": MATCH_TOPIC_WEIGHT}
+    fallbacks = [(t.topic_id, t.score) for t in found if t.fallback_for]
+    if fallbacks:
+        # What the search reads from the text, plus the parents standing in for the missing topics.
+        read = tagger.topics_for_query(description)
+        settings["query_topics"] = read + [f for f in fallbacks if f[0] not in {tid for tid, _ in read}]
+    with searcher.ranking(**settings):
         members = searcher.rank_members_for_tokens(description, tokenize(description), filters, limit, offset)
     own = searcher.own_passages(engaged, [m.member_id for m in members])
     outcome = []
@@ -93,7 +118,7 @@ def match_members(searcher: Searcher, description: str, filters: Filters, limit:
         # (evidence is the member's own passages in the same selection, so no second topic lookup).
         mine = own[member.member_id]
         shown = np.asarray([h.passage_id for h in member.evidence], dtype=np.int32)
-        shared = [TopicScore(t.topic_id, t.label, t.score, len(mine[t.topic_id]))
+        shared = [TopicScore(t.topic_id, t.label, t.score, len(mine[t.topic_id]), t.fallback_for)
                   for t in found if np.isin(shown, mine[t.topic_id]).any()]
         union = (np.unique(np.concatenate([mine[t.topic_id] for t in shared])) if shared
                  else np.zeros(0, dtype=np.int32))
@@ -103,3 +128,27 @@ def match_members(searcher: Searcher, description: str, filters: Filters, limit:
         member.evidence.sort(key=lambda h: h.passage_id not in on_topic)
         outcome.append(MatchedMember(member, shared, _reason(member, shared, len(union), searcher.meetings_of(union))))
     return MatchOutcome(found, outcome)
+
+
+def _parent_fallbacks(searcher: Searcher, tagger, found: list[TopicScore], filters: Filters,
+                      engaged: dict[str, np.ndarray]) -> list[TopicScore]:
+    """Parents of the description's topics that no passage in the selection takes up, when the parent is
+    taken up and is not a topic of the description already; ``engaged`` gains their passages."""
+    named = {t.topic_id for t in found}
+    out: dict[str, TopicScore] = {}
+    for topic in found:
+        parent = tagger.taxonomy.get(topic.topic_id).parent
+        if topic.passages or not parent or parent in named:
+            continue
+        score = round(topic.score * PARENT_FALLBACK, 3)
+        if parent not in out or out[parent].score < score:
+            out[parent] = TopicScore(parent, tagger.taxonomy.get(parent).label, score, fallback_for=topic.topic_id)
+    if not out:
+        return []
+    engaged.update(searcher.topic_passages(list(out), filters, TOPIC_MIN))
+    kept = []
+    for topic in out.values():
+        topic.passages = len(engaged[topic.topic_id])
+        if topic.passages:
+            kept.append(topic)
+    return kept

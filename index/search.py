@@ -356,6 +356,9 @@ class Searcher:
         self._defaults = {
             "dense_weight": DENSE_WEIGHT,
             "topic_weight": TOPIC_WEIGHT,
+            # (topic id, confidence) pairs to weigh passages on instead of the topics the tagger reads
+            # from the query text (index.match adds a parent topic when the minutes lack the named one).
+            "query_topics": None,
         }
         self._thread = threading.local()
         self._loaded: _State | None = None
@@ -407,7 +410,7 @@ class Searcher:
 
     @contextmanager
     def ranking(self, **settings):
-        """Different fusion settings (dense_weight, topic_weight) for this thread, temporarily."""
+        """Different fusion settings (dense_weight, topic_weight, query_topics) for this thread, temporarily."""
         unknown = set(settings) - set(self._defaults)
         if unknown:
             raise TypeError(f"unknown ranking settings: {sorted(unknown)}")
@@ -585,13 +588,16 @@ class Searcher:
         return pids[:limit].astype(np.int64, copy=False), scores[:limit].astype(np.float64, copy=False)
 
     def _query_topics(self, text: str) -> list[tuple[str, float]]:
-        cached = getattr(self._thread, "query_topics", None)
+        given = self._setting("query_topics")
+        if given is not None:
+            return given
+        cached = getattr(self._thread, "read_topics", None)
         if cached is not None and cached[0] == text:
             return cached[1]
         from nlp.topics import default_tagger
 
         found = default_tagger().topics_for_query(text)
-        self._thread.query_topics = (text, found)
+        self._thread.read_topics = (text, found)
         return found
 
     def topic_evidence(self, cur: duckdb.DuckDBPyConnection, text: str, pids: np.ndarray) -> np.ndarray | None:

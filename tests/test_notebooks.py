@@ -116,10 +116,12 @@ def _check_results(stem, nb, out_dir):
             parts = sum(float(r[k]) for k in ("focus", "speech", "answers", "breadth", "posts"))
             assert abs(parts - float(r["score"])) < 1e-3, r["name"]
         assert float(rows[0]["speech"]) > float(rows[0]["focus"])
-        # The description names 産後ケア and LINE: 荒木ちはる's evidence takes up both, 森澤恭子's 産後ケア.
-        assert [(r["member_id"], r["name"]) for r in rows[:1]] == [("130001-935165045de9", "荒木ちはる")]
-        assert "産後ケア" in rows[0]["matched_topics"] and "LINE活用" in rows[0]["matched_topics"]
-        assert "森澤恭子" in [r["name"] for r in rows[:3]]
+        # The description names 産後ケア and LINE: 荒木ちはる's evidence takes up both, 森澤恭子's 産後ケア (three
+        # meetings); with 病児保育 searched through 子育て (no passage says it) they are level at the top.
+        top = {r["name"]: r for r in rows[:2]}
+        assert set(top) == {"荒木ちはる", "森澤恭子"} and top["荒木ちはる"]["member_id"] == "130001-935165045de9"
+        assert "産後ケア" in top["荒木ちはる"]["matched_topics"] and "LINE活用" in top["荒木ちはる"]["matched_topics"]
+        assert "産後ケア" in top["森澤恭子"]["matched_topics"]
         assert all(r["assembly"] == "東京都議会" and r["evidence_url"] for r in rows)
 
 

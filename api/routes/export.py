@@ -13,12 +13,12 @@ from fastapi.responses import StreamingResponse
 from api.deps import FiltersDep, QueryDep, SearcherDep
 from api.export import (
     MEDIA_TYPES,
-    MEMBER_COLUMNS,
     STATEMENT_COLUMNS,
     ExportFormat,
     content_disposition,
     csv_lines,
     jsonl_lines,
+    member_columns,
 )
 from api.pagination import Page, paginate
 from api.schemas import MemberHit, Statement
@@ -63,7 +63,12 @@ def export_members(
     CSV には根拠の発言ID・出典URL・抜粋の列があります。"""
     hits = searcher.search_members(q, limit=page.limit, offset=page.offset, filters=filters, evidence=evidence)
     items = (MemberHit.of(h) for h in hits)
-    lines = csv_lines(MEMBER_COLUMNS, items, page.offset + 1) if fmt is ExportFormat.csv else jsonl_lines(items)
+    if fmt is ExportFormat.csv:
+        from nlp.highlight import query_terms
+
+        lines = csv_lines(member_columns(query_terms(q)), items, page.offset + 1)
+    else:
+        lines = jsonl_lines(items)
     return _file(request, lines, fmt, "members", q, page, len(hits))
 
 

@@ -285,13 +285,20 @@ function renderResults(f, body) {
   $("results-title").textContent = `課題に取り組んでいる議員 ${members.length}人`;
   const topics = $("result-topics");
   topics.hidden = !(body.topics && body.topics.length);
-  const missing = (body.topics || []).filter((t) => t.passages === 0).map((t) => t.label);
+  const all = body.topics || [];
+  const labelOf = (id) => (all.find((t) => t.topic_id === id) || {}).label || id;
+  const missing = all.filter((t) => t.passages === 0).map((t) => t.label);
+  // Parents searched in place of a missing topic (病児保育 → 子育て), as the API marks them.
+  const standIns = all.filter((t) => t.fallback_for);
   topics.replaceChildren(...(topics.hidden ? [] : [
     "説明から読み取った政策トピック:",
-    ...body.topics.map((t) => h("span", { class: t.passages === 0 ? "chip none" : "chip" },
-      t.passages == null ? t.label : `${t.label}（${t.passages ? `${t.passages}件` : "発言なし"}）`)),
-    // Say it plainly: the ranking then rests on the other topics and the description's words.
-    missing.length ? h("span", { class: "hint" }, `${missing.join("、")}を取り上げた議員の発言は、検索した議会・期間の会議録に見つかりませんでした。ほかのトピックと説明の言葉で並べています。`) : null,
+    ...all.map((t) => h("span", { class: t.passages === 0 ? "chip none" : t.fallback_for ? "chip fallback" : "chip" },
+      t.passages == null ? t.label
+        : `${t.label}（${t.passages ? `${t.passages}件` : "発言なし"}${t.fallback_for ? `・「${labelOf(t.fallback_for)}」の代わり` : ""}）`)),
+    // Say it plainly: the ranking then rests on the wider topic, or on the other topics and the description's words.
+    missing.length ? h("span", { class: "hint" }, `${missing.join("、")}を取り上げた議員の発言は、検索した議会・期間の会議録に見つかりませんでした。` +
+      (standIns.length ? `上位のトピック（${standIns.map((t) => t.label).join("、")}）に取り組む議員を代わりに探しています。`
+        : "ほかのトピックと説明の言葉で並べています。")) : null,
   ].filter((c) => c)));
   $("results").hidden = false;
   $("results-title").focus({ preventScroll: false });

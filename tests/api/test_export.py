@@ -40,6 +40,9 @@ def test_members_csv(client):
     urls = first["根拠の出典URL"].split()
     assert urls and all(u.startswith(TOKYO) for u in urls)
     assert "待機児童" in first["根拠の抜粋"] and "\n" not in first["根拠の抜粋"]
+    # Cut around the query's words: 曽根はじめ's best passage says 待機児童 first at character 463.
+    assert all("待機児童" in row["根拠の抜粋"] for row in rows)
+    assert all(len(row["根拠の抜粋"].split(": ", 1)[1]) <= 202 for row in rows)  # 200 and an ellipsis at each end
 
 
 def test_members_jsonl_carries_the_api_objects(client):

@@ -324,11 +324,17 @@ def test_description_is_matched_with_topics_counts_and_reasons(page, server):
 
     topics = page.locator("#result-topics")
     chips = topics.locator(".chip")
+    labels = {t["topic_id"]: t["label"] for t in api["topics"]}
     assert chips.all_inner_texts() == [
-        f"{t['label']}（{t['passages']}件）" if t["passages"] else f"{t['label']}（発言なし）" for t in api["topics"]]
+        f"{t['label']}（{t['passages']}件・「{labels[t['fallback_for']]}」の代わり）" if t["fallback_for"]
+        else f"{t['label']}（{t['passages']}件）" if t["passages"] else f"{t['label']}（発言なし）" for t in api["topics"]]
     assert "病児保育（発言なし）" in chips.all_inner_texts()
     _expect(topics.locator(".chip.none")).to_have_text("病児保育（発言なし）")
-    assert "病児保育を取り上げた議員の発言は、検索した議会・期間の会議録に見つかりませんでした" in topics.inner_text()
+    # The parent searched in its place is shown as such, with how much the minutes hold on it.
+    parent = next(t for t in api["topics"] if t["fallback_for"] == "childcare.sick_child")
+    _expect(topics.locator(".chip.fallback")).to_have_text(f"子育て（{parent['passages']}件・「病児保育」の代わり）")
+    assert ("病児保育を取り上げた議員の発言は、検索した議会・期間の会議録に見つかりませんでした。"
+            "上位のトピック（子育て）に取り組む議員を代わりに探しています。") in topics.inner_text()
 
     cards = page.locator("#member-list > li.card")
     assert cards.count() == len(api["data"]) >= 5
