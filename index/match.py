@@ -122,10 +122,12 @@ def match_members(searcher: Searcher, description: str, filters: Filters, limit:
                   for t in found if np.isin(shown, mine[t.topic_id]).any()]
         union = (np.unique(np.concatenate([mine[t.topic_id] for t in shared])) if shared
                  else np.zeros(0, dtype=np.int32))
-        # The reason names the shared topics, so the passages that take them up come first; the rest keep
-        # their order (a passage sharing only a word, 予約 in 教習所の予約待ち, led the evidence before).
+        # The reason names the shared topics, so only the passages that take them up are shown: a passage
+        # sharing only a word (予約 in 教習所の予約待ち, 自治体 and 負担 of a company's text) does not support it.
+        # A member without a shared topic keeps their nearest passages, and the page says the match is weak.
         on_topic = set(union.tolist())
-        member.evidence.sort(key=lambda h: h.passage_id not in on_topic)
+        if on_topic:
+            member.evidence = [h for h in member.evidence if h.passage_id in on_topic]
         outcome.append(MatchedMember(member, shared, _reason(member, shared, len(union), searcher.meetings_of(union))))
     return MatchOutcome(found, outcome)
 
