@@ -96,7 +96,6 @@ class MemberScore:
     posts: list[StatementHit] = field(default_factory=list)
 
 
-
 def speech_weight(n_terms: int) -> float:
     """The weight of the speech part for a query of ``n_terms`` distinct words (see SPEECH_FULL_TERMS)."""
     return W_SPEECH * min(1.0, SPEECH_FULL_TERMS / max(n_terms, 1))

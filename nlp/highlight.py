@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from sudachipy import SplitMode
 
-from nlp.tokenizer import MAX_CHUNK_BYTES, mode_c_tokenizer, tokenize
+from nlp.tokenizer import MAX_CHUNK_BYTES, Tokenizer, mode_c_tokenizer, tokenize
 
 MAX_TERMS = 30
 # Highlighting is for people: a longer query adds nothing to mark but costs a tokenizer pass.
-_MAX_QUERY_CHARS = MAX_CHUNK_BYTES // 3
+_MAX_QUERY_CHARS = MAX_CHUNK_BYTES // 4
 
 
 def query_terms(text: str) -> list[str]:
@@ -28,7 +28,8 @@ def query_terms(text: str) -> list[str]:
     if not tokens:
         return []
     found = set(tokens)
-    for morpheme in mode_c_tokenizer().tokenize(text):
+    morphemes = (m for chunk in Tokenizer.chunks(text) for m in mode_c_tokenizer().tokenize(chunk))
+    for morpheme in morphemes:
         units = morpheme.split(SplitMode.A)
         for unit in [morpheme, *(units if len(units) > 1 else ())]:
             surface = unit.surface()

@@ -55,3 +55,10 @@ def test_excerpt_keeps_the_start_when_a_word_is_near_it_and_collapses_whitespace
     cut = excerpt(PASSAGE, ["居場所", "学童クラブ"], 60)
     assert cut.startswith("地域の居場所") and cut.endswith("…") and len(cut) == 61
     assert "\n" not in excerpt(PASSAGE, [], 500) and excerpt("短い  発言", ["x"], 60) == "短い 発言"
+
+
+def test_four_byte_characters_and_the_length_cap():
+    # 4 bytes each: 9,000 of them and a word are read (SudachiPy takes at most 49,149 bytes at once) ...
+    assert query_terms("🙂" * 9_000 + "保育所") == ["保育所", "保育"]
+    # ... and words past the first 10,000 characters are not looked for (the API takes 2,000 at most).
+    assert query_terms("🙂" * 12_000 + "保育所") == []

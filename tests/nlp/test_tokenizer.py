@@ -1,6 +1,6 @@
 import pytest
 
-from nlp.tokenizer import MAX_CHUNK_BYTES, tokenize
+from nlp.tokenizer import MAX_CHUNK_BYTES, Tokenizer, tokenize
 
 
 @pytest.mark.parametrize(
@@ -33,6 +33,15 @@ def test_text_longer_than_sudachi_limit_is_chunked():
     text = sentence * (3 * MAX_CHUNK_BYTES // len(sentence.encode()))
     assert len(text.encode()) > 49_149
     assert tokenize(text).count("待機児童") == text.count("待機児童")
+
+
+def test_four_byte_characters_are_chunked_by_their_bytes():
+    # Emoji and 𠮷 take 4 bytes: chunks cut as if 3 bytes a character went over SudachiPy's limit.
+    text = "🙂" * 20_000 + "保育所の整備を。" + "𠮷野家の前で待機児童の話。" * 5_000
+    assert len(text.encode()) > 2 * 49_149
+    tokens = tokenize(text)
+    assert tokens.count("待機児童") == 5_000 and "保育所" in tokens
+    assert all(len(chunk.encode()) <= MAX_CHUNK_BYTES for chunk in Tokenizer.chunks(text))
 
 
 def test_sick_child_written_apart_still_meets_the_query():
