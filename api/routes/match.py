@@ -17,6 +17,11 @@ router = APIRouter(prefix="/v1", tags=["match"])
 async def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep) -> MatchResult:
     """会社の解決策や課題の説明文から、その課題に取り組んでいる議員を、一致した政策トピック・根拠段落・推薦理由つきで返します。
 
+    `topics` は説明から読み取った政策トピックと、検索した議会・期間でそれに取り組む議員の段落数 (`passages`) です。
+    段落が 0 のトピックは、その上位のトピックで代わりに探し、`fallback_for` に元のトピックIDを入れて `topics` に加えます
+    (例: 病児保育の発言がなければ 子育て)。一致したトピックのある議員の根拠 (`evidence`) は、そのトピックに取り組む段落だけです。
+    `terms` は根拠の本文で強調するとよい語です。
+
     ページングは GET の一覧と同じです: レスポンスの `next_cursor` を、同じ本文の `cursor` に入れて送ると続きのページを返します
     (最後のページでは null)。
     """
