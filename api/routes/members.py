@@ -50,7 +50,8 @@ def member_statements(
     q: str | None = Query(None, min_length=1, max_length=1000, pattern=_NOT_BLANK,
                           description="この語を含む発言に絞る (1,000字まで)"),
 ) -> MemberStatements:
-    """議員本人の質問段落を新しい順 (q があれば一致順) に返します。出典URL付きの抜粋であり、全文集ではありません。"""
+    """議員本人の質問段落を新しい順 (q があれば一致順: 語の一致に、q が名指す政策トピックに取り組む段落を
+    `POST /v1/match` と同じ重みで加えた順) に返します。出典URL付きの抜粋であり、全文集ではありません。"""
     if searcher.member(member_id) is None:
         raise HTTPException(404, f"member {member_id!r} not found")
     if q is not None:

@@ -91,3 +91,25 @@ def test_relative_score_is_against_rank_one_on_every_page(client):
     later = client.get("/v1/members/search", params={"q": "待機児童", "limit": 3, "offset": 3}).json()["data"]
     assert [m["parts"]["relative"] for m in later] == [m["parts"]["relative"] for m in first[3:]]
     assert later[0]["parts"]["relative"] == round(later[0]["score"] / first[0]["score"], 4) < 1.0
+
+
+DISASTER_APP = ("地震や大雨などの災害時に、避難指示や避難所の開設状況、ハザードマップの情報を住民のスマートフォンへプッシュ通知で"
+                "届ける防災アプリを開発しています。平時には防災訓練や備蓄の呼びかけにも使え、高齢者や障害のある方、外国人など"
+                "情報が届きにくい方への配信にも対応します。自治体の防災担当者は管理画面から一斉配信でき、住民の安否確認にも活用できます。")
+
+
+def test_member_statements_for_a_description_put_its_topics_first(client, monkeypatch):
+    """The member page's block for a company's description: by words alone, 中山信行's first passage was one on
+    指定管理者 (sharing 施設, 自治体 …); passages on the description's topics (風水害, 地震, 避難所) now lead."""
+    import index.search
+
+    mid = next(m["member_id"] for m in client.get("/v1/members/search", params={"q": "風水害 避難所", "limit": 50}
+                                                   ).json()["data"] if m["name"] == "中山信行")
+    path = f"/v1/members/{mid}/statements"
+    ranked = client.get(path, params={"q": DISASTER_APP, "limit": 3}).json()
+    first = ranked["data"][0]["text"]
+    assert any(w in first for w in ("風水害", "地震", "避難所", "台風")), first
+    monkeypatch.setattr(index.search, "MEMBER_PAGE_TOPIC_WEIGHT", 0.0)
+    words_only = client.get(path, params={"q": DISASTER_APP, "limit": 3}).json()
+    assert "指定管理者" in words_only["data"][0]["text"]
+    assert words_only["total"] == ranked["total"]  # the same passages match; only their order differs
