@@ -464,7 +464,7 @@ def eval_all(
                                                           via="match"),
             "match_descriptions": {k: v for k, v in evaluate_descriptions(
                 searcher, load_jsonl(descriptions, ("id", "description"))).items() if k != "per_description"},
-            # The same needs in a company's own words (150-180 characters, with its sales talk).
+            # The same needs in a company's own words (127-178 characters, with its sales talk).
             "match_descriptions_long": {k: v for k, v in evaluate_descriptions(
                 searcher, load_jsonl(long_descriptions, ("id", "description"))).items() if k != "per_description"},
             "statements": evaluate_statements(corpus, statement_queries),
