@@ -26,7 +26,11 @@ async def in_thread(fn, /, *args, **kwargs):
 
 
 def with_terms(text: str, fn, /, *args, **kwargs):
-    """``fn(*args, **kwargs)`` and the words of ``text`` to mark in its evidence, for one ``in_thread`` hop."""
+    """``fn(*args, **kwargs)`` and the words of ``text`` to mark in its evidence, for one ``in_thread`` hop.
+
+    ``query_terms`` tokenizes the text again (the search did once): 0.1 ms a query on the dev queries and
+    0.12 ms on company descriptions, against 12-40 ms for the search, so the tokens are not threaded through.
+    """
     from nlp.highlight import query_terms
 
     return fn(*args, **kwargs), query_terms(text)
