@@ -97,19 +97,30 @@ def description_topics(searcher: Searcher, description: str,
     return found + _parent_fallbacks(searcher, tagger, found, filters, engaged), engaged
 
 
-def match_members(searcher: Searcher, description: str, filters: Filters, limit: int = 10,
-                  offset: int = 0) -> MatchOutcome:
-    from nlp.topics import default_tagger
-
-    tagger = default_tagger()
-    found, engaged = description_topics(searcher, description, filters)
+def ranking_settings(description: str, found: list[TopicScore]) -> dict:
+    """The fusion settings (``Searcher.ranking``) a description's passages are ranked with: its topics at
+    MATCH_TOPIC_WEIGHT and, when a parent stands in for a topic the minutes lack, that parent too."""
     settings: dict = {"topic_weight": MATCH_TOPIC_WEIGHT}
     fallbacks = [(t.topic_id, t.score) for t in found if t.fallback_for]
     if fallbacks:
+        from nlp.topics import default_tagger
+
         # What the search reads from the text, plus the parents standing in for the missing topics.
-        read = tagger.topics_for_query(description)
+        read = default_tagger().topics_for_query(description)
         settings["query_topics"] = read + [f for f in fallbacks if f[0] not in {tid for tid, _ in read}]
-    with searcher.ranking(**settings):
+    return settings
+
+
+def description_ranking(searcher: Searcher, description: str, filters: Filters) -> dict:
+    """``ranking_settings`` for a text in a selection: for rankings of the same text outside the match
+    (a member's own passages on the member page), so they weigh the same topics."""
+    return ranking_settings(description, description_topics(searcher, description, filters)[0])
+
+
+def match_members(searcher: Searcher, description: str, filters: Filters, limit: int = 10,
+                  offset: int = 0) -> MatchOutcome:
+    found, engaged = description_topics(searcher, description, filters)
+    with searcher.ranking(**ranking_settings(description, found)):
         members = searcher.rank_members_for_tokens(description, tokenize(description), filters, limit, offset)
     own = searcher.own_passages(engaged, [m.member_id for m in members])
     outcome = []

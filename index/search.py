@@ -37,9 +37,6 @@ DENSE_WEIGHT = 0.3
 # Weight of topic evidence (the passage's tagger score for the query's topics, times how surely
 # the query names them), added to the fused score of statement search; tuned on the dev statements.
 TOPIC_WEIGHT = 0.2
-# A member's own passages for a query (the member page's block under a search or a match): the weight of
-# index.match, since the text is often a company's description.
-MEMBER_PAGE_TOPIC_WEIGHT = 1.0
 READER_MEMORY_LIMIT = "128MB"
 # A passage engages with a topic from this tagger score on (a mere mention in a list scores lower).
 ENGAGED = 0.5
@@ -847,9 +844,12 @@ class Searcher:
                 total = len(matching)
                 if matching:
                     # Words alone put a company's general words first (見守りたい, 高齢化 for a 見守り sensor):
-                    # passages on the topics the text names are lifted as POST /v1/match lifts them.
+                    # passages on the topics the text names (or the parent standing in for one the
+                    # selection lacks) are lifted as POST /v1/match lifts them.
+                    from index.match import description_ranking
+
                     pids, scores = (np.asarray(column) for column in zip(*matching, strict=True))
-                    with self.ranking(topic_weight=MEMBER_PAGE_TOPIC_WEIGHT):
+                    with self.ranking(**description_ranking(self, q, filters or Filters())):
                         pids, scores = self._add_topic_evidence(cur, q, pids, scores, relative=False)
                     matching = list(zip(pids.tolist(), scores.tolist(), strict=True))
                 scored = matching[offset:offset + limit]

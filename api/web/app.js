@@ -546,8 +546,9 @@ async function renderTopic(id, token) {
     if (token !== memberToken || !body.data.length) return;
     const terms = termsOf(q, [], body.terms);
     const shown = q.length > 30 ? q.slice(0, 30) + "…" : q;
-    // Ranked by words, so the best may share only part of them (待機児童 → 自宅待機, 児童生徒): say so
-    // rather than title them as statements about the query (whole query words, not the API's parts).
+    // Ranked by words and the topics they name, so the best may share only part of the words (待機児童 →
+    // 自宅待機, 児童生徒): say so rather than title them as statements about the query (whole query words,
+    // not the API's parts).
     const whole = termsOf(q);
     const literal = !whole.length || body.data.some((st) => whole.some((t) => `${st.heading || ""}${st.text || ""}`.includes(t)));
     $("member-topic-title").textContent = literal

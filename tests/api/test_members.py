@@ -101,7 +101,7 @@ DISASTER_APP = ("地震や大雨などの災害時に、避難指示や避難所
 def test_member_statements_for_a_description_put_its_topics_first(client, monkeypatch):
     """The member page's block for a company's description: by words alone, 中山信行's first passage was one on
     指定管理者 (sharing 施設, 自治体 …); passages on the description's topics (風水害, 地震, 避難所) now lead."""
-    import index.search
+    import index.match
 
     mid = next(m["member_id"] for m in client.get("/v1/members/search", params={"q": "風水害 避難所", "limit": 50}
                                                    ).json()["data"] if m["name"] == "中山信行")
@@ -109,7 +109,23 @@ def test_member_statements_for_a_description_put_its_topics_first(client, monkey
     ranked = client.get(path, params={"q": DISASTER_APP, "limit": 3}).json()
     first = ranked["data"][0]["text"]
     assert any(w in first for w in ("風水害", "地震", "避難所", "台風")), first
-    monkeypatch.setattr(index.search, "MEMBER_PAGE_TOPIC_WEIGHT", 0.0)
+    monkeypatch.setattr(index.match, "MATCH_TOPIC_WEIGHT", 0.0)
     words_only = client.get(path, params={"q": DISASTER_APP, "limit": 3}).json()
     assert "指定管理者" in words_only["data"][0]["text"]
     assert words_only["total"] == ranked["total"]  # the same passages match; only their order differs
+
+
+def test_member_statements_weigh_the_parent_standing_in_as_the_match_does(client, monkeypatch):
+    """病児保育 is never said in the demo minutes: the match searches 子育て in its place, and so does the member
+    page's block for the same description (荒木ちはる: 待機児童 first, not アフターコロナ on words alone)."""
+    import index.match
+    from tests.api.test_match import LONG_SICK_CHILD
+
+    body = client.post("/v1/match", json={"description": LONG_SICK_CHILD, "limit": 10}).json()
+    mid = next(m["member_id"] for m in body["data"] if m["name"] == "荒木ちはる")
+    path = f"/v1/members/{mid}/statements"
+    first = client.get(path, params={"q": LONG_SICK_CHILD, "limit": 1}).json()["data"][0]["text"]
+    assert first.startswith("待機児童について伺います。")
+    monkeypatch.setattr(index.match, "_parent_fallbacks", lambda *args, **kwargs: [])
+    without = client.get(path, params={"q": LONG_SICK_CHILD, "limit": 1}).json()["data"][0]["text"]
+    assert "アフターコロナ" in without
