@@ -433,8 +433,23 @@ def _request(client, endpoint: str, query: str):
     return client.post("/v1/match", json={"description": query[:2000], "limit": 10})
 
 
-def measure_queries(server: Server, measured: list[str], warmup: list[str], *, log: Log) -> dict:
-    """Sequential latency of each endpoint; errors are non-2xx answers or failed requests."""
+# Company descriptions as companies write them (127-178 characters): `POST /v1/match` on text longer than
+# the dev queries (at most 17 words), timed besides the targets, each this many times.
+LONG_DESCRIPTIONS = Path("data/eval/match-descriptions-long.jsonl")
+LONG_DESCRIPTION_ROUNDS = 3
+
+
+def load_descriptions(path: Path = LONG_DESCRIPTIONS) -> list[str]:
+    if not path.exists() and not path.is_absolute() and (ROOT / path).exists():
+        path = ROOT / path
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line)["description"] for line in fh if line.strip()]
+
+
+def measure_queries(server: Server, measured: list[str], warmup: list[str], *, log: Log,
+                    descriptions: list[str] = ()) -> dict:
+    """Sequential latency of each endpoint; errors are non-2xx answers or failed requests.
+    ``descriptions`` are matched too (``match_long_descriptions``, not one of the issue's targets)."""
     import httpx
 
     result: dict = {"n": len(measured), "warmup": len(warmup), "server_start_s": round(server.start_seconds, 2)}
@@ -471,6 +486,21 @@ def measure_queries(server: Server, measured: list[str], warmup: list[str], *, l
             result[endpoint]["_times"] = times
             log(f"queries: {endpoint} p50 {result[endpoint]['p50_ms']} ms, p95 {result[endpoint]['p95_ms']} ms, "
                 f"{errors} errors")
+        if descriptions:
+            times, errors = [], 0
+            for description in [*descriptions] * LONG_DESCRIPTION_ROUNDS:
+                started = time.perf_counter()
+                try:
+                    ok = 200 <= _request(client, "match", description).status_code < 300
+                except httpx.HTTPError:
+                    ok = False
+                times.append(time.perf_counter() - started)
+                errors += not ok
+            total_errors += errors
+            result["match_long_descriptions"] = {**percentiles(times), "errors": errors,
+                                                 "descriptions": len(descriptions)}
+            log(f"queries: match (long descriptions) p50 {result['match_long_descriptions']['p50_ms']} ms, "
+                f"p95 {result['match_long_descriptions']['p95_ms']} ms, {errors} errors")
     result["errors"] = total_errors
     result["error_samples"] = samples
     return result
@@ -766,7 +796,7 @@ def run_bench(
         result["query"] = query
         with _phase(result, timings, "queries", log):
             with Server(db, work) as server:
-                query.update(measure_queries(server, measured, warmup, log=log))
+                query.update(measure_queries(server, measured, warmup, log=log, descriptions=load_descriptions()))
                 query["server_peak_rss_mb"] = server.peak_rss_mb()
             query["statements"] = _count_passages(db)
             timings["server_start"] = query["server_start_s"]

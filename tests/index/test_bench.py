@@ -106,6 +106,8 @@ def test_tiny_run_end_to_end(tmp_path):
         latency = result["query"][endpoint]
         assert latency["errors"] == 0 and 0 < latency["p50_ms"] <= latency["p95_ms"]
     assert result["query"]["errors"] == 0 and result["query"]["server_peak_rss_mb"] > 0
+    long = result["query"]["match_long_descriptions"]  # the ten company descriptions, three times each
+    assert (long["descriptions"], long["errors"]) == (10, 0) and 0 < long["p50_ms"] <= long["p95_ms"]
     reference = result["reference_rank_bm25"]
     assert reference["n_queries"] == 3 and reference["speedup"] > 0 and reference["corpus_from"] == "postings"
     incremental = result["incremental"]
