@@ -465,8 +465,10 @@ def eval_all(
             "match_descriptions": {k: v for k, v in evaluate_descriptions(
                 searcher, load_jsonl(descriptions, ("id", "description"))).items() if k != "per_description"},
             # The same needs in a company's own words (127-178 characters, with its sales talk).
+            # agreement_with_core: the share of the short description's top five that the long one returns too.
             "match_descriptions_long": {k: v for k, v in evaluate_descriptions(
-                searcher, load_jsonl(long_descriptions, ("id", "description"))).items() if k != "per_description"},
+                searcher, load_jsonl(long_descriptions, ("id", "description")),
+                cores=load_jsonl(descriptions, ("id", "description"))).items() if k != "per_description"},
             "statements": evaluate_statements(corpus, statement_queries),
         }
     except (ValueError, IndexNotFound) as exc:

@@ -63,18 +63,30 @@ def evaluate_members(searcher: Searcher, queries: list[dict], k: int = 10, use_d
     return result
 
 
-def evaluate_descriptions(searcher: Searcher, descriptions: list[dict], k: int = 5) -> dict:
+def evaluate_descriptions(searcher: Searcher, descriptions: list[dict], k: int = 5,
+                          cores: list[dict] | None = None) -> dict:
     """How much of what ``POST /v1/match`` shows for unlabelled solution descriptions is about the need.
 
     No person judged these: an evidence passage counts as on the need when the topic tagger scores
     it (≥ ``index.match.TOPIC_MIN``) on a topic read from the description — the same tagger and
     threshold the match uses, so this checks that ranking and evidence agree with the topics.
+    With ``cores`` (descriptions by id) a description's ``core`` names the short statement of the same
+    need: ``agreement_with_core`` is the share of the core's top ``k`` members it returns too.
     """
     from index.match import TOPIC_MIN, match_members
 
+    def top(d: dict):
+        return match_members(searcher, d["description"], Filters(assembly=d.get("assemblies")), limit=k)
+
+    by_id = {c["id"]: c for c in cores or []}
     per = []
     for d in descriptions:
-        found = match_members(searcher, d["description"], Filters(assembly=d.get("assemblies")), limit=k)
+        found = top(d)
+        if d.get("core") in by_id:
+            core = {m.member.member_id for m in top(by_id[d["core"]]).members}
+            agreement = len(core & {m.member.member_id for m in found.members}) / len(core) if core else None
+        else:
+            agreement = None
         topic_ids = [t.topic_id for t in found.topics]
         evidence = [e.passage_id for m in found.members for e in m.member.evidence]
         on_topic = sum(
@@ -82,15 +94,19 @@ def evaluate_descriptions(searcher: Searcher, descriptions: list[dict], k: int =
             for pid in evidence) if topic_ids else 0
         per.append({"id": d["id"], "topics": [t.label for t in found.topics], "members": len(found.members),
                     "members_with_matched_topic": sum(bool(m.topics) for m in found.members),
-                    "evidence": len(evidence), "evidence_on_topic": on_topic})
+                    "evidence": len(evidence), "evidence_on_topic": on_topic, "agreement_with_core": agreement})
 
     def share(part: str, whole: str) -> float | None:
         total = sum(p[whole] for p in per)
         return round(sum(p[part] for p in per) / total, 4) if total else None
 
-    return {"n": len(per), "k": k, "evidence_on_topic": share("evidence_on_topic", "evidence"),
-            "members_with_matched_topic": share("members_with_matched_topic", "members"),
-            "descriptions_without_topic": sum(not p["topics"] for p in per), "per_description": per}
+    agreements = [p["agreement_with_core"] for p in per if p["agreement_with_core"] is not None]
+    result = {"n": len(per), "k": k, "evidence_on_topic": share("evidence_on_topic", "evidence"),
+              "members_with_matched_topic": share("members_with_matched_topic", "members"),
+              "descriptions_without_topic": sum(not p["topics"] for p in per), "per_description": per}
+    if agreements:
+        result["agreement_with_core"] = round(sum(agreements) / len(agreements), 4)
+    return result
 
 
 def average_precision(ranked: list[str], relevant: set[str]) -> float:

@@ -182,10 +182,16 @@ def test_long_company_descriptions_get_evidence_on_their_topics(searcher):
 
     from index.evaluate import evaluate_descriptions, load_jsonl
 
-    descriptions = load_jsonl(Path(__file__).resolve().parents[2] / "data/eval/match-descriptions-long.jsonl",
-                              ("id", "description"))
-    result = evaluate_descriptions(searcher, descriptions)
+    data = Path(__file__).resolve().parents[2] / "data/eval"
+    descriptions = load_jsonl(data / "match-descriptions-long.jsonl", ("id", "description"))
+    cores = load_jsonl(data / "match-descriptions.jsonl", ("id", "description"))
+    result = evaluate_descriptions(searcher, descriptions, cores=cores)
     assert (result["n"], result["descriptions_without_topic"]) == (10, 0)
+    # The share of the short description's top five that the long one returns too, per need.
+    per = {p["id"]: p["agreement_with_core"] for p in result["per_description"]}
+    assert set(per) == {f"long-{i:02d}" for i in range(1, 11)} and all(0 <= a <= 1 for a in per.values())
+    assert result["agreement_with_core"] == round(sum(per.values()) / 10, 4) == 0.68  # 0.66 on the whole demo
+    assert "agreement_with_core" not in evaluate_descriptions(searcher, descriptions)  # without cores
     # Before the parent fallback and the speech weight falling with the description's length: 0.8049 / 0.88
     # here, then 0.8819 / 0.98 while off-topic evidence was still shown (`make eval`, whole demo index:
     # 0.792 / 0.88 → 0.9062 / 1.0 → 1.0 / 1.0).
