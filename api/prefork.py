@@ -35,17 +35,103 @@ POLL_SECONDS = 1.0
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
+# The kernel's queue of connections waiting on the shared socket.
+LISTEN_BACKLOG = 2048
+# How long a process leaves a waiting connection to a process with fewer connections before it
+# takes the connection itself (that process may be dead and not yet replaced, or stuck). With 5 ms,
+# 20 connections opened at once still split 16:4 on this VM, whose idle processes are slow to wake.
+DEFER_SECONDS = 0.02
+# While it waits, the socket stays readable and the event loop would spin on it; each turn sleeps
+# this long, without the GIL, so the process's own requests go on.
+DEFER_PAUSE_SECONDS = 0.001
+
+
+class Connections:
+    """Open connections of every server process, in memory the processes share: one slot each.
+
+    The parent gives each child a slot and clears it when the child retires or dies; only the
+    child writes its own count, and marks the slot accepting once it serves.
+    """
+
+    def __init__(self, slots: int):
+        from multiprocessing.sharedctypes import RawArray
+
+        self.counts = RawArray("q", slots)
+        self.accepting = RawArray("b", slots)  # set by the child when it serves, cleared by the parent
+
+    def take(self, slot: int) -> None:
+        self.counts[slot] = 0
+        self.accepting[slot] = 0  # until the child starts serving
+
+    def release(self, slot: int) -> None:
+        self.accepting[slot] = 0
+        self.counts[slot] = 0
+
+    def fewer_elsewhere(self, slot: int) -> bool:
+        mine = self.counts[slot]
+        return any(self.accepting[i] and self.counts[i] < mine for i in range(len(self.counts)) if i != slot)
+
+
+class _CountedConnection(socket.socket):
+    """An accepted connection that takes itself off its process's count when closed."""
+
+    _connections: Connections
+    _slot: int
+
+    def close(self) -> None:
+        if not self._closed:
+            self._connections.counts[self._slot] -= 1
+        super().close()
+
+
+class _BalancedListener(socket.socket):
+    """The shared listening socket as one server process sees it.
+
+    Each process accepts a connection only when no other has fewer open connections, so the
+    connections of 50 clients split evenly. Without this, whichever process woke first took them:
+    asyncio accepts up to its backlog (uvicorn's 2,048) per wake-up, and even one at a time the
+    same process kept winning the race (measured: 35 of 49 connections on one of two processes, whose
+    one core then ran out at 43 requests/s, p95 over 100 ms). ``listen`` is a no-op here so
+    the kernel queue that all processes share keeps its size when asyncio starts serving.
+    """
+
+    _connections: Connections
+    _slot: int | None  # None: no slot was free (see serve_forked); accept without balancing
+    _deferred_at: float | None = None
+
+    def listen(self, backlog: int = 0) -> None:
+        if self._slot is not None:
+            self._connections.accepting[self._slot] = 1  # asyncio starts serving
+
+    def accept(self):
+        if self._slot is None:
+            return super().accept()
+        if self._connections.fewer_elsewhere(self._slot):
+            now = time.monotonic()
+            if self._deferred_at is None:
+                self._deferred_at = now
+            if now - self._deferred_at < DEFER_SECONDS:
+                time.sleep(DEFER_PAUSE_SECONDS)
+                raise BlockingIOError  # asyncio tries again when the socket is next readable
+        self._deferred_at = None
+        fd, address = self._accept()
+        conn = _CountedConnection(self.family, self.type, self.proto, fileno=fd)
+        conn._connections, conn._slot = self._connections, self._slot
+        self._connections.counts[self._slot] += 1
+        return conn, address
+
+
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(2048)
+    sock.listen(LISTEN_BACKLOG)
     sock.set_inheritable(True)
     return sock
 
 
-def _child(app: FastAPI, sock: socket.socket, log_level: str) -> None:
+def _child(app: FastAPI, sock: socket.socket, log_level: str, connections: Connections, slot: int | None) -> None:
     import asyncio
 
     import uvicorn
@@ -61,8 +147,11 @@ def _child(app: FastAPI, sock: socket.socket, log_level: str) -> None:
         # seen waiting there for ever (a crash-loop test caught it).
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        config = uvicorn.Config(app, log_level=log_level, lifespan="on", **uvicorn_options())
-        loop.run_until_complete(uvicorn.Server(config).serve(sockets=[sock]))
+        # backlog=1: asyncio then accepts one connection per wake-up, so each one is balanced.
+        config = uvicorn.Config(app, log_level=log_level, lifespan="on", backlog=1, **uvicorn_options())
+        listener = _BalancedListener(sock.family, sock.type, fileno=os.dup(sock.fileno()))
+        listener._connections, listener._slot = connections, slot
+        loop.run_until_complete(uvicorn.Server(config).serve(sockets=[listener]))
     except BaseException:  # noqa: BLE001 - the child must never return into the parent's loop
         code = 1
     finally:
@@ -89,10 +178,18 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
     children: dict[int, float] = {}
     restarts: list[float] = []
     stopping = False
+    # Room for the retiring processes of rebuilds beside their replacements.
+    connections = Connections(4 * workers + 4)
+    slot_of: dict[int, int] = {}
 
     def fork_one() -> None:
         # Signals stay blocked across fork: a SIGTERM arriving before the child has reset its
         # handlers would otherwise run the parent's stop() inside the child (seen in a test).
+        # No free slot (rebuilds in quick succession while old processes finish long requests):
+        # the process serves unbalanced rather than not at all.
+        slot = min(set(range(len(connections.counts))) - set(slot_of.values()), default=None)
+        if slot is not None:
+            connections.take(slot)
         signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
             pid = os.fork()
@@ -100,8 +197,10 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
                 for signum in _STOP_SIGNALS:
                     signal.signal(signum, signal.SIG_DFL)
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-                _child(app, sock, log_level)
+                _child(app, sock, log_level, connections, slot)
             children[pid] = time.monotonic()
+            if slot is not None:
+                slot_of[pid] = slot
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
@@ -147,10 +246,14 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
                 for pid_old in old:
                     children.pop(pid_old, None)
                     retiring.add(pid_old)
+                    if pid_old in slot_of:
+                        connections.accepting[slot_of[pid_old]] = 0
                     os.kill(pid_old, signal.SIGTERM)  # uvicorn finishes its requests, then exits
                 print(f"gikai: index rebuilt; {workers} new server processes, {len(old)} retiring",
                       file=sys.stderr, flush=True)
             continue
+        if pid in slot_of:
+            connections.release(slot_of.pop(pid))
         if pid in retiring:
             retiring.discard(pid)
             continue

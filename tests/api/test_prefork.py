@@ -124,3 +124,117 @@ def test_processes_that_keep_dying_stop_the_server(demo_db, tmp_path):
         log = server.log_path.read_text()
     assert "died within a minute; stopping" in log
     assert not _children(server.proc.pid)
+
+
+def _established_per_process(pids: set[int], port: int) -> dict[int, int]:
+    """Established TCP connections on the server's port held by each process (from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == "01":  # 01 = ESTABLISHED
+                inodes.add(fields[9])
+    out = {}
+    for pid in pids:
+        held = 0
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                held += 1
+        out[pid] = held
+    return out
+
+
+def test_connections_are_spread_evenly_over_the_processes(demo_db):
+    import socket
+    from urllib.parse import urlsplit
+
+    with LocalServer(demo_db, workers=2) as server:
+        children = _wait_children(server.proc.pid, 2)
+        port = urlsplit(server.url).port
+        deadline = time.monotonic() + 60
+        while True:  # both processes serve (each marks itself accepting once asyncio listens)
+            with httpx.Client() as probe:
+                if probe.get(f"{server.url}/healthz").status_code == 200:
+                    break
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        time.sleep(1.0)
+        # 20 clients connecting at once (a burst, as when a page of results fans out or a CRM job starts).
+        conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+        try:
+            for conn in conns:  # each is answered, so each has been accepted by some process
+                conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+            for conn in conns:
+                assert conn.recv(64).startswith(b"HTTP/1.1 200")
+            held = _established_per_process(children, port)
+        finally:
+            for conn in conns:
+                conn.close()
+    assert sum(held.values()) == 20, held
+    assert min(held.values()) >= 8, held  # 10 and 10 unless a process was slow to take its turn
+
+
+def test_a_process_leaves_a_connection_to_one_with_fewer():
+    import socket
+
+    from api import prefork
+
+    connections = prefork.Connections(2)
+    listening = socket.create_server(("127.0.0.1", 0))
+    views = []
+    for slot in (0, 1):
+        view = prefork._BalancedListener(listening.family, listening.type, fileno=os.dup(listening.fileno()))
+        view._connections, view._slot = connections, slot
+        view.setblocking(False)
+        view.listen(5)  # what asyncio does on start: marks the slot accepting, keeps the kernel queue
+        views.append(view)
+    assert list(connections.accepting) == [1, 1]
+    port = listening.getsockname()[1]
+    opened = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+    try:
+        time.sleep(0.1)
+        first, _ = views[0].accept()  # equal counts: either may take it
+        assert list(connections.counts) == [1, 0]
+        try:  # process 1 has fewer connections: process 0 leaves the next one to it …
+            views[0].accept()
+            raise AssertionError("accepted while another process had fewer connections")
+        except BlockingIOError:
+            pass
+        second, _ = views[1].accept()
+        assert list(connections.counts) == [1, 1]
+        third, _ = views[0].accept()
+        assert list(connections.counts) == [2, 1]
+        # … but not for ever: a process that does not take it (dead, stuck) loses it after DEFER_SECONDS.
+        opened.append(socket.create_connection(("127.0.0.1", port)))
+        time.sleep(0.1)
+        try:
+            views[0].accept()
+            raise AssertionError("accepted at once while another process had fewer connections")
+        except BlockingIOError:
+            pass
+        time.sleep(prefork.DEFER_SECONDS * 2)
+        fourth, _ = views[0].accept()
+        assert list(connections.counts) == [3, 1]
+        for conn in (first, third, fourth):
+            conn.close()
+        first.close()  # closing twice counts once
+        second.close()
+        assert list(connections.counts) == [0, 0]
+        # A process started when no slot was free accepts without taking part.
+        unbalanced = prefork._BalancedListener(listening.family, listening.type, fileno=os.dup(listening.fileno()))
+        unbalanced._connections, unbalanced._slot = connections, None
+        views.append(unbalanced)
+        unbalanced.listen(5)
+        opened.append(socket.create_connection(("127.0.0.1", port)))
+        time.sleep(0.1)
+        fifth, _ = unbalanced.accept()
+        fifth.close()
+        assert list(connections.counts) == [0, 0] and list(connections.accepting) == [1, 1]
+    finally:
+        for sock in (*opened, *views, listening):
+            sock.close()
