@@ -545,8 +545,11 @@ class Searcher:
         if state.bm25.within_is_cheaper(terms, len(allowed)):
             return _top_arrays(*state.bm25.scores_within(terms, allowed), limit)
         ids, scores = state.scores(terms)
-        keep = state.mask(filters, role_kinds)[ids]
-        return _top_arrays(ids[keep], scores[keep], limit)
+        # Positions, then take: boolean indexing with a mask that is about half true mispredicts a
+        # branch per element (1.0 ms for each of 228,000 ids and scores, the dev queries' mean at a
+        # million passages; flatnonzero and take: 0.24 ms for both).
+        keep = np.flatnonzero(state.mask(filters, role_kinds)[ids])
+        return _top_arrays(ids.take(keep), scores.take(keep), limit)
 
     def _allowed_passages(self, cur: duckdb.DuckDBPyConnection, filters: Filters,
                           role_kinds: tuple[str, ...] | None) -> np.ndarray:
