@@ -152,6 +152,10 @@ def _top_arrays(ids: np.ndarray, scores: np.ndarray, limit: int) -> tuple[np.nda
     return ids[order], scores[order]
 
 
+# Passage columns held in memory as codes into their distinct values.
+_CODED = ("role_kind", "assembly_code", "member_id", "meeting_id", "speaker_name", "speaker_role")
+
+
 class _State:
     """What a query needs in memory for one index file: BM25 postings and each passage's filters."""
 
@@ -177,13 +181,13 @@ class _State:
         table = _arrow(con, "SELECT p.passage_id, p.role_kind, p.assembly_code, p.member_id, p.meeting_id, "
                             "p.answers_passage_id, "
                             "(p.date - DATE '1970-01-01')::INTEGER AS day, q.member_id AS asked_by, "
-                            "p.speech_id "
+                            "p.speech_id, p.speaker_name, p.speaker_role "
                             "FROM passages p LEFT JOIN passages q ON q.passage_id = p.answers_passage_id")
         pids = table.column("passage_id").to_numpy()
         columns: dict[str, np.ndarray] = {"exists": np.zeros(size, dtype=bool)}
         columns["exists"][pids] = True
         codes: dict[str, dict[str, int]] = {}
-        for name in ("role_kind", "assembly_code", "member_id", "meeting_id"):
+        for name in _CODED:
             encoded = table.column(name).combine_chunks().dictionary_encode()
             values = encoded.dictionary.to_pylist()
             codes[name] = {v: i for i, v in enumerate(values)}
@@ -255,7 +259,7 @@ class _State:
     def _values(self) -> dict[str, list[str]]:
         """Each coded column's values by code."""
         out = {}
-        for name in ("role_kind", "member_id", "meeting_id", "assembly_code"):
+        for name in _CODED:
             values = [""] * len(self.codes[name])
             for value, code in self.codes[name].items():
                 values[code] = value
@@ -276,6 +280,13 @@ class _State:
         return (value("role_kind"), value("member_id"), value("meeting_id"),
                 _EPOCH + timedelta(days=day) if day != self._NO_DATE else None,
                 value("assembly_code"), answers if answers >= 0 else None)
+
+    def speaker_of(self, pid: int) -> tuple[str | None, str | None]:
+        """(speaker name, role) of a passage, from memory."""
+        values, columns = self._values, self.columns
+        name, role = int(columns["speaker_name"][pid]), int(columns["speaker_role"][pid])
+        return (values["speaker_name"][name] if name >= 0 else None,
+                values["speaker_role"][role] if role >= 0 else None)
 
     def small_tables(self, cur: duckdb.DuckDBPyConnection) -> tuple[dict, dict, dict]:
         """Meetings, assemblies and members (tens of thousands of rows), held once per index file.
@@ -488,6 +499,13 @@ class Searcher:
     def last_date(self) -> date | None:
         return self._state().last_date
 
+    def speaker_of(self, pid: int) -> tuple[str | None, str | None]:
+        """(speaker name, role) of a passage, from memory."""
+        values, columns = self._values, self.columns
+        name, role = int(columns["speaker_name"][pid]), int(columns["speaker_role"][pid])
+        return (values["speaker_name"][name] if name >= 0 else None,
+                values["speaker_role"][role] if role >= 0 else None)
+
     def small_tables(self, cur: duckdb.DuckDBPyConnection) -> tuple[dict, dict, dict]:
         """Meetings, assemblies and members of this index file, held in memory (see ``_State``)."""
         return self._state().small_tables(cur)
@@ -669,19 +687,21 @@ class Searcher:
         # Separate lookups: passages by their id index, then the small tables. One query joining
         # them makes DuckDB scan passages instead of using the index (17 ms vs 2 ms at 200k passages).
         # Only the columns memory does not hold: each column read decompresses a block per passage
-        # (a million passages, 15 hits: 4.1 ms for these six, 7.7 ms for all twelve). The ids are
-        # ints, inlined: "IN (1, 2, …)" 7.7 ms, "= ANY($keys)" 9.7, "IN (SELECT unnest(…))" slower still.
+        # (a million passages, 15 hits: 4.1 ms for six columns, 7.7 ms for all twelve; 20 hits: 2.5 ms
+        # with the speaker's name and role, 1.4 ms without, so those two are held in memory). The ids
+        # are ints, inlined: "IN (1, 2, …)" 7.7 ms, "= ANY($keys)" 9.7, "IN (SELECT unnest(…))" slower still.
         state = self._state()
         wanted = np.asarray([pid for pid, _ in scored], dtype=np.int64)
         answers_of = state.columns["answers"][wanted]
         keys = sorted(set(wanted.tolist()) | {int(a) for a in answers_of if a >= 0})
-        found = _lookup(cur, f"""SELECT passage_id, statement_id, text, heading, speaker_name, speaker_role
+        found = _lookup(cur, f"""SELECT passage_id, statement_id, text, heading
                                  FROM passages WHERE passage_id IN ({", ".join(map(str, keys))})""", None)
         passages = {pid: found[pid] for pid in wanted.tolist() if pid in found}
         answered = {pid: (row[0],) for pid, row in found.items()}
         meetings, assemblies, members = state.small_tables(cur)
         rows = []
-        for pid, (sid, text, heading, speaker, role) in passages.items():
+        for pid, (sid, text, heading) in passages.items():
+            speaker, role = state.speaker_of(pid)
             role_kind, mem, mid, d, acode, answers = state.passage_fields(pid)
             if mid not in meetings or acode not in assemblies:
                 continue
