@@ -499,13 +499,6 @@ class Searcher:
     def last_date(self) -> date | None:
         return self._state().last_date
 
-    def speaker_of(self, pid: int) -> tuple[str | None, str | None]:
-        """(speaker name, role) of a passage, from memory."""
-        values, columns = self._values, self.columns
-        name, role = int(columns["speaker_name"][pid]), int(columns["speaker_role"][pid])
-        return (values["speaker_name"][name] if name >= 0 else None,
-                values["speaker_role"][role] if role >= 0 else None)
-
     def small_tables(self, cur: duckdb.DuckDBPyConnection) -> tuple[dict, dict, dict]:
         """Meetings, assemblies and members of this index file, held in memory (see ``_State``)."""
         return self._state().small_tables(cur)
