@@ -59,11 +59,8 @@ class Connections:
         self.counts = RawArray("q", slots)
         self.accepting = RawArray("b", slots)  # set by the child when it serves, cleared by the parent
 
-    def take(self, slot: int) -> None:
-        self.counts[slot] = 0
-        self.accepting[slot] = 0  # until the child starts serving
-
-    def release(self, slot: int) -> None:
+    def clear(self, slot: int) -> None:
+        """For a child about to start (it marks itself accepting once it serves) or one gone."""
         self.accepting[slot] = 0
         self.counts[slot] = 0
 
@@ -189,7 +186,7 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
         # the process serves unbalanced rather than not at all.
         slot = min(set(range(len(connections.counts))) - set(slot_of.values()), default=None)
         if slot is not None:
-            connections.take(slot)
+            connections.clear(slot)
         signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
             pid = os.fork()
@@ -253,7 +250,7 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
                       file=sys.stderr, flush=True)
             continue
         if pid in slot_of:
-            connections.release(slot_of.pop(pid))
+            connections.clear(slot_of.pop(pid))
         if pid in retiring:
             retiring.discard(pid)
             continue
