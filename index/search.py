@@ -266,27 +266,23 @@ class _State:
             out[name] = values
         return out
 
+    def _value(self, name: str, pid: int) -> str | None:
+        """A coded column's value for one passage (None where the table has NULL)."""
+        code = int(self.columns[name][pid])
+        return self._values[name][code] if code >= 0 else None
+
     def passage_fields(self, pid: int) -> tuple:
         """(role kind, member id, meeting id, date, assembly code, answered passage id) from memory,
         as the passages table has them (None where it has NULL)."""
-        values, columns = self._values, self.columns
-
-        def value(name: str) -> str | None:
-            code = int(columns[name][pid])
-            return values[name][code] if code >= 0 else None
-
-        day = int(columns["day"][pid])
-        answers = int(columns["answers"][pid])
-        return (value("role_kind"), value("member_id"), value("meeting_id"),
+        day = int(self.columns["day"][pid])
+        answers = int(self.columns["answers"][pid])
+        return (self._value("role_kind", pid), self._value("member_id", pid), self._value("meeting_id", pid),
                 _EPOCH + timedelta(days=day) if day != self._NO_DATE else None,
-                value("assembly_code"), answers if answers >= 0 else None)
+                self._value("assembly_code", pid), answers if answers >= 0 else None)
 
     def speaker_of(self, pid: int) -> tuple[str | None, str | None]:
         """(speaker name, role) of a passage, from memory."""
-        values, columns = self._values, self.columns
-        name, role = int(columns["speaker_name"][pid]), int(columns["speaker_role"][pid])
-        return (values["speaker_name"][name] if name >= 0 else None,
-                values["speaker_role"][role] if role >= 0 else None)
+        return self._value("speaker_name", pid), self._value("speaker_role", pid)
 
     def small_tables(self, cur: duckdb.DuckDBPyConnection) -> tuple[dict, dict, dict]:
         """Meetings, assemblies and members (tens of thousands of rows), held once per index file.
