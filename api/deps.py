@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from datetime import date
 from typing import Annotated
 
-import anyio.to_thread
 from fastapi import Depends, HTTPException, Query, Request
 
+from api.schedule import DeadlineGate
 from api.schemas import NOT_BLANK
 from api.settings import Settings, get_settings
 from index.search import Filters, Searcher
 
 
-async def in_thread(fn, /, *args, **kwargs):
-    """Blocking work (index reads, scoring) in the request thread pool, from an ``async def`` endpoint.
+async def get_search_gate(request: Request) -> DeadlineGate:
+    """The process's search slots (``api.schedule``). The search endpoints are ``async`` and run their
+    work through it: FastAPI validates a plain ``def`` endpoint's response in a second thread-pool hop,
+    which cost ~1 ms a request on this machine."""
+    return request.app.state.search_gate
 
-    The search endpoints are ``async`` and call this: FastAPI validates a plain ``def`` endpoint's
-    response in a second thread-pool hop, which cost ~1 ms a request on this machine.
-    """
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+
+SearchGateDep = Annotated[DeadlineGate, Depends(get_search_gate)]
 
 
 def with_terms(text: str, fn, /, *args, **kwargs):
-    """``fn(*args, **kwargs)`` and the words of ``text`` to mark in its evidence, for one ``in_thread`` hop.
+    """``fn(*args, **kwargs)`` and the words of ``text`` to mark in its evidence, for one thread hop.
 
     ``query_terms`` tokenizes the text again (the search did once): 0.1 ms a query on the dev queries and
     0.12 ms on company descriptions, against 12-40 ms for the search, so the tokens are not threaded through.

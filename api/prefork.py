@@ -28,6 +28,9 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
+from api.schedule import slots_per_process
+from api.settings import usable_cores
+
 # More replacements than this within a minute is a crash loop, not an accident: stop serving.
 MAX_RESTARTS_PER_MINUTE = 5
 # How often the parent looks for dead children and for a rebuilt index file.
@@ -161,6 +164,8 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
                  log_level: str = "info") -> int:
     """Load the index in this process, fork ``workers`` servers on one socket, supervise them."""
     app = make_app()
+    gate = app.state.search_gate
+    gate.slots = slots_per_process(gate.slots, workers, usable_cores())
     searcher = app.state.searcher
     searcher.warm()
     # Children must not share the parent's DuckDB connection; each opens its own.
@@ -170,7 +175,8 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
     gc.collect()
     gc.freeze()
     sock = bind(host, port)
-    print(f"gikai: index loaded; {workers} server processes on http://{host}:{port}", file=sys.stderr, flush=True)
+    print(f"gikai: index loaded; {workers} server processes on http://{host}:{port}, {gate.slots} search(es) "
+          "at a time in each", file=sys.stderr, flush=True)
 
     children: dict[int, float] = {}
     restarts: list[float] = []

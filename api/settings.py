@@ -6,7 +6,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # 2 cores), p95 statement/member/match: 4 threads 88–142/122–146/133–154 ms, 3: 73/81/93,
     # 2: 59–62/61–65/69–74, 1: 162/162/167 (DuckDB and numpy release the GIL, so 2 overlap).
     request_threads: int = Field(default_factory=lambda: min(4, usable_cores()))
+    # Which waiting search gets a free request thread: "deadline" = the one whose endpoint's latency
+    # target runs out first (`api.schedule`), "arrival" = first come, first served.
+    search_order: Literal["deadline", "arrival"] = "deadline"
     # Load the index into memory before accepting requests (a first query would otherwise wait for it).
     warm_on_start: bool = True
     # After loading, move the process's objects out of the cyclic GC's reach (gc.freeze): the index

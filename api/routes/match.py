@@ -4,7 +4,7 @@ import re
 
 from fastapi import APIRouter, HTTPException
 
-from api.deps import SearcherDep, SettingsDep, clean_text, in_thread, with_terms
+from api.deps import SearcherDep, SearchGateDep, SettingsDep, clean_text, with_terms
 from api.pagination import body_page
 from api.schemas import MatchHit, MatchRequest, MatchResult, MemberHit, TopicRef
 from index.match import match_members
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1", tags=["match"])
 
 
 @router.post("/match", response_model=MatchResult, summary="解決策に合う議員を探す")
-async def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep) -> MatchResult:
+async def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep, gate: SearchGateDep) -> MatchResult:
     """会社の解決策や課題の説明文から、その課題に取り組んでいる議員を、一致した政策トピック・根拠段落・推薦理由つきで返します。
 
     `topics` は説明から読み取った政策トピックと、検索した議会・期間でそれに取り組む議員の段落数 (`passages`) です。
@@ -34,7 +34,7 @@ async def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep
     # Pages like the GET listings: the cursor is bound to every body field but cursor/offset/limit.
     page = body_page("/v1/match", body)
     filters = Filters(assembly=body.assemblies or None, since=body.since, until=body.until)
-    result, terms = await in_thread(with_terms, description, match_members, searcher, description, filters,
+    result, terms = await gate.run("match", with_terms, description, match_members, searcher, description, filters,
                                     limit=page.limit, offset=page.offset)
     return MatchResult(
         description=description,

@@ -9,9 +9,9 @@ from api.deps import (
     FiltersDep,
     QueryDep,
     SearcherDep,
+    SearchGateDep,
     SettingsDep,
     clean_text,
-    in_thread,
     with_terms,
 )
 from api.pagination import Page20Dep, PageDep
@@ -23,11 +23,11 @@ router = APIRouter(prefix="/v1/members", tags=["members"])
 
 @router.get("/search", response_model=MemberSearch, summary="課題に取り組む議員を探す")
 async def search_members(
-    q: QueryDep, searcher: SearcherDep, filters: FiltersDep, page: PageDep,
+    q: QueryDep, searcher: SearcherDep, filters: FiltersDep, page: PageDep, gate: SearchGateDep,
     evidence: int = Query(3, ge=0, le=10, description="議員ごとの根拠段落の数 (0 なら答弁・投稿も含めて根拠を返さず、氏名とスコアだけ)"),
 ) -> MemberSearch:
     """その課題について質問を重ねている議員を、スコアの内訳と根拠となる発言 (会議名・日付・出典URL) 付きで返します。"""
-    hits, terms = await in_thread(with_terms, q, searcher.search_members, q, limit=page.limit, offset=page.offset,
+    hits, terms = await gate.run("members", with_terms, q, searcher.search_members, q, limit=page.limit, offset=page.offset,
                                   filters=filters, evidence=evidence)
     return MemberSearch(query=q, terms=terms, count=len(hits), offset=page.offset, next_cursor=page.next_cursor(len(hits)),
                         data=[MemberHit.of(h) for h in hits])

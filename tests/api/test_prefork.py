@@ -8,6 +8,8 @@ from pathlib import Path
 import httpx
 
 from api.loadtest import LocalServer
+from api.schedule import slots_per_process
+from api.settings import Settings, usable_cores
 
 
 def _children(pid: int) -> set[int]:
@@ -61,6 +63,10 @@ def test_two_processes_answer_and_a_killed_one_is_replaced(demo_db):
             time.sleep(0.2)
         assert r.json()["data"]
         parent = server.proc.pid
+    # Each process computes its share of the cores' searches at a time (api.schedule).
+    slots = slots_per_process(Settings().request_threads, 2, usable_cores())
+    assert f"2 server processes on {server.url}, {slots} search(es) at a time in each" in (
+        Path(demo_db).parent / "prefork.log").read_text(encoding="utf-8")
     # Stopping the server stops every process it forked.
     assert server.proc.poll() is not None
     time.sleep(0.5)

@@ -92,3 +92,25 @@ def test_top_scores_equal_a_full_sort_with_ties_by_passage_id():
     bm25_like = cases[0]
     floor = _floor_of_top(bm25_like, 4000)
     assert 4000 <= (bm25_like >= floor).sum() < 20_000  # the selection runs on a few thousand, not 150,000
+
+
+def test_warm_builds_what_the_first_searches_would(demo_db):
+    """A forked server process shares what the parent built in warm(); what a first query builds, each
+    process would build again on its own time (the topic tagger took 0.25 s)."""
+    from index.search import Searcher
+    from nlp.topics import default_tagger
+
+    default_tagger.cache_clear()
+    s = Searcher(demo_db)
+    try:
+        assert s.warm()
+        built = default_tagger.cache_info().misses
+        assert built == 1
+        masks = dict(s._state()._masks)
+        assert masks  # the members-only filter of member search
+        assert s.search_statements("子育て支援", limit=10)
+        assert s.search_members("防災", limit=10)
+        assert default_tagger.cache_info().misses == built
+        assert s._state()._masks.keys() == masks.keys()
+    finally:
+        s.close()
