@@ -9,13 +9,27 @@ import pytest
 from api.schedule import DeadlineGate, slots_per_process
 
 
-async def _queue_behind_a_busy_slot(gate: DeadlineGate, kinds: list[str], pause: float = 0.0) -> list[str]:
-    """Occupy the only slot, queue one search of each kind (in this order), free the slot; the order they ran."""
+async def _occupy(gate: DeadlineGate) -> tuple[threading.Event, asyncio.Task]:
+    """A search holding the gate's only slot until the event is set."""
     release = threading.Event()
-    ran: list[str] = []
     busy = asyncio.create_task(gate.run("match", release.wait))
     while gate.running < 1:
         await asyncio.sleep(0)
+    return release, busy
+
+
+async def _queue(gate: DeadlineGate, *searches: tuple[str, list, str]) -> list[asyncio.Task]:
+    """Queue searches (kind, list to append to, value) behind the busy slot; wait until all wait."""
+    tasks = [asyncio.create_task(gate.run(kind, out.append, value)) for kind, out, value in searches]
+    while gate.waiting < len(searches):
+        await asyncio.sleep(0)
+    return tasks
+
+
+async def _queue_behind_a_busy_slot(gate: DeadlineGate, kinds: list[str], pause: float = 0.0) -> list[str]:
+    """Occupy the only slot, queue one search of each kind (in this order), free the slot; the order they ran."""
+    release, busy = await _occupy(gate)
+    ran: list[str] = []
     waiting = []
     for kind in kinds:
         waiting.append(asyncio.create_task(gate.run(kind, ran.append, kind)))
@@ -70,15 +84,9 @@ def test_slots_are_shared_out_and_never_exceeded():
 def test_a_cancelled_waiter_gives_up_its_turn():
     async def main() -> list[str]:
         gate = DeadlineGate(1)
-        release = threading.Event()
+        release, busy = await _occupy(gate)
         ran: list[str] = []
-        busy = asyncio.create_task(gate.run("match", release.wait))
-        while gate.running < 1:
-            await asyncio.sleep(0)
-        gone = asyncio.create_task(gate.run("statements", ran.append, "gone"))
-        kept = asyncio.create_task(gate.run("members", ran.append, "kept"))
-        while gate.waiting < 2:
-            await asyncio.sleep(0)
+        gone, kept = await _queue(gate, ("statements", ran, "gone"), ("members", ran, "kept"))
         gone.cancel()  # the client went away while its search waited
         release.set()
         await asyncio.gather(busy, kept)
@@ -104,15 +112,9 @@ def test_a_waiter_cancelled_as_it_is_handed_the_slot_passes_it_on():
 
     async def main() -> list[str]:
         gate = CancelOnHandover(1)
-        release = threading.Event()
+        release, busy = await _occupy(gate)
         ran: list[str] = []
-        busy = asyncio.create_task(gate.run("match", release.wait))
-        while gate.running < 1:
-            await asyncio.sleep(0)
-        first = asyncio.create_task(gate.run("statements", ran.append, "first"))
-        second = asyncio.create_task(gate.run("members", ran.append, "second"))
-        while gate.waiting < 2:
-            await asyncio.sleep(0)
+        first, second = await _queue(gate, ("statements", ran, "first"), ("members", ran, "second"))
         gate.victim = first
         release.set()
         await busy
