@@ -55,8 +55,8 @@ import certifi
 import httpx
 import typer
 
-# p95 latency targets in milliseconds (the issue "Scale, speed and robustness").
-TARGETS_MS: dict[str, float] = {"statements": 50.0, "members": 100.0, "match": 300.0}
+from api.schedule import TARGETS_MS
+
 # Relative weights of the endpoints in each client's loop.
 DEFAULT_MIX: dict[str, int] = {"statements": 1, "members": 1, "match": 1}
 ENDPOINTS = ("statements", "members", "match")

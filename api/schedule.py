@@ -1,7 +1,7 @@
 """Which waiting search runs next in a server process: the one whose latency target runs out first.
 
 Each search endpoint has its own p95 target (statement search 50 ms, member search 100 ms, match
-300 ms: ``api.loadtest.TARGETS_MS``). A process computes a few searches at once (``slots``); the
+300 ms: ``TARGETS_MS``). A process computes a few searches at once (``slots``); the
 rest wait. anyio's thread limiter hands a free thread to whoever asked first, so a 15 ms statement
 search queued behind two 25 ms matches waited for both although the matches had 250 ms to spare.
 Here a waiting search's deadline is its arrival plus its endpoint's target, and a free slot goes to
@@ -31,9 +31,11 @@ import anyio.to_thread
 
 T = TypeVar("T")
 
-# Seconds a search of each kind may take (its p95 target); another kind gets DEFAULT_BUDGET_S.
-BUDGET_S: dict[str, float] = {"statements": 0.050, "members": 0.100, "match": 0.300}
-DEFAULT_BUDGET_S = 0.100
+# p95 latency targets in milliseconds (the issue "Scale, speed and robustness"); `gikai loadtest`
+# judges a run by them. A search's deadline is its arrival plus its kind's target; another kind
+# gets DEFAULT_TARGET_MS.
+TARGETS_MS: dict[str, float] = {"statements": 50.0, "members": 100.0, "match": 300.0}
+DEFAULT_TARGET_MS = 100.0
 
 
 def slots_per_process(request_threads: int, processes: int, cores: int) -> int:
@@ -61,7 +63,7 @@ class DeadlineGate:
     async def run(self, kind: str, fn: Callable[..., T], /, *args, **kwargs) -> T:
         """``fn(*args, **kwargs)`` in a worker thread once a slot is free; ``kind`` names its budget."""
         loop = asyncio.get_running_loop()
-        budget = BUDGET_S.get(kind, DEFAULT_BUDGET_S) if self.by_deadline else 0.0
+        budget = TARGETS_MS.get(kind, DEFAULT_TARGET_MS) / 1000 if self.by_deadline else 0.0
         turn = loop.create_future()
         heapq.heappush(self._waiting, (loop.time() + budget, next(self._order), turn))
         self._fill()
