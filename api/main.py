@@ -99,9 +99,10 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
         responses={status: {"model": Error} for status in (400, 401, 403, 404, 422, 429, 503)},
     )
     app.state.searcher = searcher
-    # One process: as many searches at once as request threads. `gikai serve --workers N` lowers it
+    # Unless set: as many searches at once as request threads. `gikai serve --workers N` lowers it
     # to each process's share of the cores (api/prefork.py).
-    app.state.search_gate = DeadlineGate(settings.request_threads, by_deadline=settings.search_order == "deadline")
+    app.state.search_gate = DeadlineGate(settings.search_slots or settings.request_threads,
+                                         by_deadline=settings.search_order == "deadline")
     app.state.rate_limiter = RateLimiter()
     app.add_middleware(ETagMiddleware)  # inside CORS, so a 304 gets the CORS headers too
     if settings.cors_origins:

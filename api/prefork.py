@@ -29,7 +29,7 @@ from collections.abc import Callable
 from fastapi import FastAPI
 
 from api.schedule import slots_per_process
-from api.settings import usable_cores
+from api.settings import get_settings, usable_cores
 
 # More replacements than this within a minute is a crash loop, not an accident: stop serving.
 MAX_RESTARTS_PER_MINUTE = 5
@@ -165,7 +165,8 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
     """Load the index in this process, fork ``workers`` servers on one socket, supervise them."""
     app = make_app()
     gate = app.state.search_gate
-    gate.slots = slots_per_process(gate.slots, workers, usable_cores())
+    if get_settings().search_slots is None:
+        gate.slots = slots_per_process(gate.slots, workers, usable_cores())
     searcher = app.state.searcher
     searcher.warm()
     # Children must not share the parent's DuckDB connection; each opens its own.

@@ -12,7 +12,7 @@ Measured with ``gikai loadtest`` on a million-passage index (50 clients, 1 s thi
 
 - ``--workers 2``, one slot a process: first come 69.2 / 74.1 / 78.3 and 58.9 / 62.2 / 66.7;
   earliest deadline 47.4 / 62.5 / 85.2 and 47.7 / 63.3 / 94.6.
-- ``--workers 2``, two slots a process: earliest deadline 63.2 / 79.2 / 87.0 and 56.0 / 72.5 / 90.9.
+- ``--workers 2``, two slots a process (``GIKAI_SEARCH_SLOTS=2``): earliest deadline 63.2 / 79.2 / 87.0 and 56.0 / 72.5 / 90.9.
   Two searches of one process share its GIL, so each takes longer; the cores are busy either way.
 - one process, two slots: first come 82.3 / 88.5 / 92.8 and 76.2 / 83.6 / 86.1; earliest deadline
   55.8 / 77.5 / 134.4 and 52.2 / 72.7 / 125.2.

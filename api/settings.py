@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # Which waiting search gets a free request thread: "deadline" = the one whose endpoint's latency
     # target runs out first (`api.schedule`), "arrival" = first come, first served.
     search_order: Literal["deadline", "arrival"] = "deadline"
+    # Searches a server process computes at once. None: its request threads, and with
+    # `gikai serve --workers N` its share of the usable cores (`api.schedule.slots_per_process`).
+    search_slots: int | None = Field(default=None, ge=1)
     # Load the index into memory before accepting requests (a first query would otherwise wait for it).
     warm_on_start: bool = True
     # After loading, move the process's objects out of the cyclic GC's reach (gc.freeze): the index

@@ -73,6 +73,14 @@ def test_two_processes_answer_and_a_killed_one_is_replaced(demo_db):
     assert not _children(parent)
 
 
+def test_search_slots_set_by_the_operator_are_kept_by_each_process(demo_db, tmp_path):
+    log = tmp_path / "slots.log"
+    with LocalServer(demo_db, workers=2, log_path=log, env={"GIKAI_SEARCH_SLOTS": "2"}) as server:
+        _wait_children(server.proc.pid, 2)
+        assert httpx.get(f"{server.url}/v1/statements/search", params={"q": "待機児童"}).json()["data"]
+    assert f"2 server processes on {server.url}, 2 search(es) at a time in each" in log.read_text(encoding="utf-8")
+
+
 def test_a_rebuilt_index_is_loaded_once_and_the_processes_replaced(demo_db, tmp_path):
     import shutil
 

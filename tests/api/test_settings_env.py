@@ -49,3 +49,22 @@ def test_request_threads_default_to_the_usable_cores_at_most_four(monkeypatch):
     assert Settings().request_threads == min(4, usable_cores()) >= 1
     monkeypatch.setenv("GIKAI_REQUEST_THREADS", "3")
     assert Settings().request_threads == 3
+
+
+def test_search_slots_and_order_from_the_environment(monkeypatch, demo_db, tmp_path):
+    monkeypatch.setenv("GIKAI_STATE_PATH", str(tmp_path / "state.sqlite3"))
+    monkeypatch.setenv("GIKAI_REQUEST_THREADS", "3")
+    settings_module.get_settings.cache_clear()
+    try:
+        gate = create_app(demo_db).state.search_gate
+        assert (gate.slots, gate.by_deadline) == (3, True)  # as many as request threads, earliest deadline first
+        monkeypatch.setenv("GIKAI_SEARCH_SLOTS", "2")
+        monkeypatch.setenv("GIKAI_SEARCH_ORDER", "arrival")
+        settings_module.get_settings.cache_clear()
+        gate = create_app(demo_db).state.search_gate
+        assert (gate.slots, gate.by_deadline) == (2, False)
+        monkeypatch.setenv("GIKAI_SEARCH_ORDER", "fastest")
+        with pytest.raises(ValueError, match="search_order"):
+            Settings()
+    finally:
+        settings_module.get_settings.cache_clear()
