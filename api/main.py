@@ -15,7 +15,7 @@ from api.etag import ETagMiddleware
 from api.head import HeadAsGet
 from api.ratelimit import RateLimiter
 from api.routes import assemblies, export, match, members, saved_searches, statements, topics, web
-from api.schedule import DeadlineGate
+from api.schedule import DeadlineGate, search_slots
 from api.schemas import Error
 from api.settings import get_settings
 from index.search import Searcher
@@ -99,10 +99,8 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
         responses={status: {"model": Error} for status in (400, 401, 403, 404, 422, 429, 503)},
     )
     app.state.searcher = searcher
-    # Unless set: as many searches at once as request threads. `gikai serve --workers N` lowers it
-    # to each process's share of the cores (api/prefork.py).
-    app.state.search_gate = DeadlineGate(settings.search_slots or settings.request_threads,
-                                         by_deadline=settings.search_order == "deadline")
+    # `gikai serve --workers N` sets each process's share (api/prefork.py).
+    app.state.search_gate = DeadlineGate(search_slots(settings), by_deadline=settings.search_order == "deadline")
     app.state.rate_limiter = RateLimiter()
     app.add_middleware(ETagMiddleware)  # inside CORS, so a 304 gets the CORS headers too
     if settings.cors_origins:

@@ -28,8 +28,8 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
-from api.schedule import slots_per_process
-from api.settings import get_settings, usable_cores
+from api.schedule import search_slots
+from api.settings import get_settings
 
 # More replacements than this within a minute is a crash loop, not an accident: stop serving.
 MAX_RESTARTS_PER_MINUTE = 5
@@ -165,8 +165,7 @@ def serve_forked(make_app: Callable[[], FastAPI], host: str, port: int, workers:
     """Load the index in this process, fork ``workers`` servers on one socket, supervise them."""
     app = make_app()
     gate = app.state.search_gate
-    if get_settings().search_slots is None:
-        gate.slots = slots_per_process(gate.slots, workers, usable_cores())
+    gate.slots = search_slots(get_settings(), workers)
     searcher = app.state.searcher
     searcher.warm()
     # Children must not share the parent's DuckDB connection; each opens its own.

@@ -29,6 +29,8 @@ from typing import TypeVar
 
 import anyio.to_thread
 
+from api.settings import Settings, usable_cores
+
 T = TypeVar("T")
 
 # p95 latency targets in milliseconds (the issue "Scale, speed and robustness"); `gikai loadtest`
@@ -36,6 +38,16 @@ T = TypeVar("T")
 # gets DEFAULT_TARGET_MS.
 TARGETS_MS: dict[str, float] = {"statements": 50.0, "members": 100.0, "match": 300.0}
 DEFAULT_TARGET_MS = 100.0
+
+
+def search_slots(settings: Settings, processes: int = 1) -> int:
+    """Searches each of ``processes`` server processes computes at once: ``GIKAI_SEARCH_SLOTS`` when
+    set; otherwise one process's request threads, or with several processes their share of the cores."""
+    if settings.search_slots is not None:
+        return settings.search_slots
+    if processes <= 1:
+        return settings.request_threads
+    return slots_per_process(settings.request_threads, processes, usable_cores())
 
 
 def slots_per_process(request_threads: int, processes: int, cores: int) -> int:

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from api.schedule import DeadlineGate, slots_per_process
+from api.schedule import DeadlineGate, search_slots, slots_per_process
+from api.settings import Settings
 
 
 async def _occupy(gate: DeadlineGate) -> tuple[threading.Event, asyncio.Task]:
@@ -136,3 +137,12 @@ def test_a_waiter_cancelled_as_it_is_handed_the_slot_passes_it_on():
 ])
 def test_slots_per_process(threads, processes, cores, slots):
     assert slots_per_process(threads, processes, cores) == slots
+
+
+def test_search_slots_from_the_settings(monkeypatch):
+    monkeypatch.delenv("GIKAI_SEARCH_SLOTS", raising=False)
+    monkeypatch.setenv("GIKAI_REQUEST_THREADS", "3")
+    assert search_slots(Settings()) == 3  # one process: its request threads
+    assert search_slots(Settings(), processes=64) == 1  # more processes than cores: one each
+    monkeypatch.setenv("GIKAI_SEARCH_SLOTS", "2")
+    assert search_slots(Settings()) == search_slots(Settings(), processes=4) == 2  # the operator's number
