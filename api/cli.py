@@ -94,6 +94,22 @@ def _parse_day(value: str | None, name: str) -> date | None:
         raise _fail(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from exc
 
 
+OnDay = Annotated[str | None, typer.Option(
+    help="YYYY-MM-DD: members who raised it on this day first, then those of the days around it (--around)")]
+AroundDays = Annotated[int | None, typer.Option(help="Days either side of --on (default 7)")]
+
+
+def _session_day(on: str | None, around: int | None, filters):
+    """The session day (``index.session_day``), refused with the API's messages."""
+    from index.session_day import session_day_for
+
+    day = _parse_day(on, "--on")
+    try:
+        return session_day_for(day, around, filters)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="課題・政策 (例: 待機児童)")],
@@ -102,6 +118,8 @@ def search(
     assembly: Annotated[list[str] | None, typer.Option(help="団体コード (repeatable)")] = None,
     since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    on: OnDay = None,
+    around: AroundDays = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object for machines")] = False,
     db: DbPath = None,
     url: ServerUrl = None,
@@ -113,6 +131,8 @@ def search(
     if url:  # the server checks the input and answers with the same messages
         path = "/v1/statements/search" if statements else "/v1/members/search"
         params = {"q": query, "limit": limit, "assembly": assembly or None, "since": since, "until": until}
+        if not statements:
+            params |= {"on": on, "around": around}
         answer = _remote(url, "GET", path, params=params, api_key=api_key)
         query, terms = answer["query"], answer.get("terms", [])
         hits = [(Statement if statements else MemberHit).model_validate(h) for h in answer["data"]]
@@ -126,12 +146,14 @@ def search(
             raise _fail(getattr(exc, "detail", str(exc))) from exc
         filters = Filters(assembly=assembly or None, since=_parse_day(since, "--since"),
                           until=_parse_day(until, "--until"))
+        session_day = _session_day(on, around, filters)
         searcher = Searcher(db or get_settings().db_path)
         try:
             if statements:
                 hits = [Statement.of(h) for h in searcher.search_statements(query, limit=limit, filters=filters)]
             else:
-                hits = [MemberHit.of(m) for m in searcher.search_members(query, limit=limit, filters=filters)]
+                hits = [MemberHit.of(m) for m in searcher.search_members(query, limit=limit, filters=filters,
+                                                                         session_day=session_day)]
         except IndexNotFound as exc:
             raise _fail(str(exc)) from exc
         from nlp.highlight import query_terms
@@ -186,7 +208,9 @@ def _print_members(query: str, hits, terms: list[str]) -> None:
             Text.assemble(f"{e.date} {e.meeting_title}\n「", _marked(e.text, terms, 80), f"」\n{e.source_url}")
             for e in m.evidence[:2]
         )
-        table.add_row(str(i), m.name, m.assembly_name,
+        # A member who leads because they raised it on the --on day says so: their score is that day's.
+        name = f"{m.name}\n({m.led_on:%m/%d} に発言)" if m.led_on else m.name
+        table.add_row(str(i), name, m.assembly_name,
                       f"{m.score:.2f}\nfocus {p.focus:.2f}\nspeech {p.speech:.2f}\nanswers {p.answers:.2f}\n"
                       f"breadth {p.breadth:.2f}", evidence)
     console.print(table)
@@ -222,6 +246,8 @@ def match(
     assembly: Annotated[list[str] | None, typer.Option(help="団体コード (repeatable)")] = None,
     since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    on: OnDay = None,
+    around: AroundDays = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     db: DbPath = None,
     url: ServerUrl = None,
@@ -232,7 +258,7 @@ def match(
 
     if url:  # the server checks the input and answers with the same messages
         body = {"description": description, "assemblies": assembly or None, "since": since, "until": until,
-                "limit": limit}
+                "on": on, "around": around, "limit": limit}
         answer = _remote(url, "POST", "/v1/match", body={k: v for k, v in body.items() if v is not None},
                          api_key=api_key)
         description, terms = answer["description"], answer.get("terms", [])
@@ -249,8 +275,10 @@ def match(
             raise _fail(getattr(exc, "detail", str(exc))) from exc
         filters = Filters(assembly=assembly or None, since=_parse_day(since, "--since"),
                           until=_parse_day(until, "--until"))
+        session_day = _session_day(on, around, filters)
         try:
-            result = match_members(Searcher(db or get_settings().db_path), description, filters, limit=limit)
+            result = match_members(Searcher(db or get_settings().db_path), description, filters, limit=limit,
+                                   session_day=session_day)
         except IndexNotFound as exc:
             raise _fail(str(exc)) from exc
         topics = [TopicRef(**t.__dict__) for t in result.topics]
@@ -311,7 +339,9 @@ def eval_members(
         "data/eval/member-queries-dev.jsonl"),
     db: DbPath = None,
     k: int = 10,
-    date_filter: Annotated[bool, typer.Option(help="Restrict each query to its session date")] = True,
+    dates: Annotated[str, typer.Option(
+        help="How each query's date is used. around: members who raised it that day lead, then the days around "
+             "it (GET /v1/members/search?on=); day: only that day; none: the whole index")] = "around",
     reference: Annotated[bool, typer.Option(
         help="Also measure the naive reference (SudachiPy + rank-bm25 over whole speeches, member = best "
              "speech) and the best score the labels allow, under the same protocol")] = False,
@@ -331,11 +361,11 @@ def eval_members(
     db_path = db or get_settings().db_path
     try:
         labelled = load_queries(queries)
-        result = evaluate_members(Searcher(db_path), labelled, k=k, use_date=date_filter, via=via)
+        result = evaluate_members(Searcher(db_path), labelled, k=k, dates=dates, via=via)
         if reference:
             from index.member_reference import member_references
 
-            result.update(member_references(db_path, labelled, k=k, use_date=date_filter,
+            result.update(member_references(db_path, labelled, k=k, dates=dates,
                                             since=reference_since.date() if reference_since else None))
     except (ValueError, IndexNotFound) as exc:
         raise _fail(str(exc)) from exc
@@ -456,12 +486,15 @@ def eval_all(
             raise _fail(f"{path}: no such file")
     try:
         searcher = Searcher(db or get_settings().db_path)
+        labelled = load_queries(member_queries)
         result = {
-            "members": evaluate_members(searcher, load_queries(member_queries)),
-            "members_without_date_filter": evaluate_members(searcher, load_queries(member_queries), use_date=False),
-            "match": evaluate_members(searcher, load_queries(member_queries), via="match"),
-            "match_without_date_filter": evaluate_members(searcher, load_queries(member_queries), use_date=False,
-                                                          via="match"),
+            # The query's session day (`on=`), only that day, the whole index: index/evaluate.py.
+            "members": evaluate_members(searcher, labelled),
+            "members_day_only": evaluate_members(searcher, labelled, dates="day"),
+            "members_without_date_filter": evaluate_members(searcher, labelled, dates="none"),
+            "match": evaluate_members(searcher, labelled, via="match"),
+            "match_day_only": evaluate_members(searcher, labelled, dates="day", via="match"),
+            "match_without_date_filter": evaluate_members(searcher, labelled, dates="none", via="match"),
             "match_descriptions": {k: v for k, v in evaluate_descriptions(
                 searcher, load_jsonl(descriptions, ("id", "description"))).items() if k != "per_description"},
             # The same needs in a company's own words (127-178 characters, with its sales talk).

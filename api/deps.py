@@ -13,6 +13,7 @@ from api.schedule import DeadlineGate
 from api.schemas import NOT_BLANK
 from api.settings import Settings, get_settings
 from index.search import Filters, Searcher
+from index.session_day import AROUND_DAYS, MAX_AROUND_DAYS, SessionDay, session_day_for
 
 
 async def get_search_gate(request: Request) -> DeadlineGate:
@@ -96,3 +97,25 @@ async def filters(
 
 
 FiltersDep = Annotated[Filters, Depends(filters)]
+
+
+def session_day_of(on: date | None, around: int | None, filters: Filters) -> SessionDay | None:
+    """The session day of a member ranking (``index.session_day``); what does not fit is a 422 saying why."""
+    try:
+        return session_day_for(on, around, filters)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+async def session_day(
+    filters: FiltersDep,
+    on: Annotated[date | None, Query(
+        description="この日に課題を取り上げた議員を先頭に、続けて前後 around 日 (同じ定例会) に取り上げた議員を並べます "
+                    "(YYYY-MM-DD。since/until とは併用できません。先頭の議員は led_on にこの日付が入ります)")] = None,
+    around: Annotated[int | None, Query(
+        ge=0, le=MAX_AROUND_DAYS, description=f"on の前後の日数 (0〜{MAX_AROUND_DAYS}、既定 {AROUND_DAYS})")] = None,
+) -> SessionDay | None:
+    return session_day_of(on, around, filters)
+
+
+SessionDayDep = Annotated[SessionDay | None, Depends(session_day)]

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, Field
 
+from index.session_day import AROUND_DAYS, MAX_AROUND_DAYS
+
 if TYPE_CHECKING:  # the models alone load without the search engine (`gikai search --url`)
     from index.members import MemberScore
     from index.search import StatementHit
@@ -83,6 +85,10 @@ class MemberHit(BaseModel):
     answers: list[Statement] = Field(description="その質問に対する執行部答弁")
     posts: list[Statement] = Field(default_factory=list,
                                    description="本人のブログ・サイトでもこの課題について書いている投稿 (role_kind=post、会議録ではない)")
+    led_on: date | None = Field(
+        default=None,
+        description="on を指定した検索で、その日に課題を強く取り上げたため先頭に並べた議員ならその日付 (score・parts・evidence は"
+                    "その日だけで測った値)。それ以外は null (前後の日を含めて測った値)")
 
     @classmethod
     def of(cls, m: MemberScore) -> MemberHit:
@@ -90,7 +96,7 @@ class MemberHit(BaseModel):
             member_id=m.member_id, name=m.name, assembly_code=m.assembly_code, assembly_name=m.assembly_name,
             score=m.score, parts=ScoreParts(**m.parts), matched_passages=m.matched_passages, meetings=m.meetings,
             first_date=m.first_date, last_date=m.last_date, evidence=[Statement.of(h) for h in m.evidence],
-            answers=[Statement.of(h) for h in m.answers], posts=[Statement.of(h) for h in m.posts],
+            answers=[Statement.of(h) for h in m.answers], posts=[Statement.of(h) for h in m.posts], led_on=m.led_on,
         )
 
 
@@ -197,13 +203,18 @@ class MatchRequest(BaseModel):
         default=None, max_length=100, description="議会の団体コード (6桁)")
     since: date | None = Field(default=None, description="この日以降の発言")
     until: date | None = Field(default=None, description="この日以前の発言")
+    on: date | None = Field(
+        default=None, description="この日に取り上げた議員を先頭に、続けて前後 around 日の議員 (GET /v1/members/search の on と同じ。"
+                                  "since/until とは併用できません)")
+    around: int | None = Field(default=None, ge=0, le=MAX_AROUND_DAYS,
+                               description=f"on の前後の日数 (0〜{MAX_AROUND_DAYS}、既定 {AROUND_DAYS})")
     limit: int = Field(default=10, ge=1, le=100, description="件数 (1〜100)")
     offset: int = Field(default=0, ge=0, le=10_000,
                         description="先頭からのずらし (cursor の代わりに使えます。cursor があれば無視)")
     cursor: str | None = Field(
         default=None, max_length=200,
         description="前のレスポンスの next_cursor をそのまま渡すと続きのページを返します "
-                    "(description・assemblies・since・until は同じにすること。limit は変えられます)",
+                    "(description・assemblies・since・until・on・around は同じにすること。limit は変えられます)",
         examples=["MTAuM2E0ZjBjMmI5ZDFlOGY3Ng"],
     )
 

@@ -5,10 +5,16 @@ Member queries (``member-queries-dev.jsonl``)::
     {"qid": "dev-topic-3", "kind": "topic", "query": "子育て支援", "date": "2020-02-26",
      "relevant": {"増子ひろき": 4, "森澤恭子": 2}}
 
-Labels say who asked about the topic *in that day's session*, so by default the
-query is restricted to that date (the product's since/until filter); pass
-``use_date=False`` to rank over the whole index. Members are matched by
-normalized name (``nlp.names.name_key``).
+A query is a subject a member raised on ``date``; its labels grade that member 2 and
+the members who took up the same subject in the session 1, many of them on another
+day of it. ``dates`` says how the date is used:
+
+* ``around`` (the default): the session day, as ``GET /v1/members/search?on=`` does
+  (``index.session_day``): members who raised it that day lead, then the days around it;
+* ``day``: only that day (``since = until = date``); the labels cap summary at 0.937;
+* ``none``: the whole index.
+
+Members are matched by normalized name (``nlp.names.name_key``).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from datetime import date
 from pathlib import Path
 
 from index.search import Filters, Searcher
+from index.session_day import SessionDay
 from nlp.names import name_key
 
 
@@ -34,7 +41,22 @@ def load_queries(path: str | Path) -> list[dict]:
     return load_jsonl(path, ("query", "relevant"))
 
 
-def evaluate_members(searcher: Searcher, queries: list[dict], k: int = 10, use_date: bool = True,
+DATE_MODES = ("around", "day", "none")
+
+
+def query_scope(q: dict, dates: str) -> tuple[Filters, SessionDay | None]:
+    """The filters and session day a query is ranked with under ``dates`` (see the module's docstring)."""
+    if dates not in DATE_MODES:
+        raise ValueError(f"dates: {dates!r}; expected one of {', '.join(DATE_MODES)}")
+    if dates == "none" or not q.get("date"):
+        return Filters(), None
+    day = date.fromisoformat(q["date"])
+    if dates == "day":
+        return Filters(since=day, until=day), None
+    return Filters(), SessionDay(day)
+
+
+def evaluate_members(searcher: Searcher, queries: list[dict], k: int = 10, dates: str = "around",
                      via: str = "search") -> dict:
     """nDCG@k per query kind. ``via="match"`` sends each query as a solution description to
     ``POST /v1/match``'s ranking (``index.match``) instead of member search."""
@@ -44,20 +66,17 @@ def evaluate_members(searcher: Searcher, queries: list[dict], k: int = 10, use_d
 
     per_kind: dict[str, list[float]] = defaultdict(list)
     for q in queries:
-        filters = Filters()
-        if use_date and q.get("date"):
-            day = date.fromisoformat(q["date"])
-            filters = Filters(since=day, until=day)
+        filters, session_day = query_scope(q, dates)
         if via == "match":
-            members = [m.member for m in match_members(searcher, q["query"], filters, limit=k).members]
+            members = [m.member for m in match_members(searcher, q["query"], filters, limit=k, session_day=session_day).members]
         else:
-            members = searcher.search_members(q["query"], limit=k, filters=filters, evidence=0)
+            members = searcher.search_members(q["query"], limit=k, filters=filters, evidence=0, session_day=session_day)
         ranked = [name_key(m.name) for m in members]
         relevant = {name_key(n): float(g) for n, g in q["relevant"].items()}
         per_kind[q.get("kind", "all")].append(ndcg_at_k(ranked, relevant, k))
     result: dict = {f"ndcg@{k}": {kind: round(sum(v) / len(v), 4) for kind, v in sorted(per_kind.items())}}
     result["n"] = {kind: len(v) for kind, v in sorted(per_kind.items())}
-    result["date_filter"] = use_date
+    result["dates"] = dates
     if via != "search":
         result["via"] = via
     return result

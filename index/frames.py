@@ -36,6 +36,7 @@ import pandas as pd
 
 from index.people import POST_KIND
 from index.search import Filters, Searcher, StatementHit, dict_rows
+from index.session_day import session_day_for
 from index.topic_profiles import ENGAGED, list_topics, member_topics
 from nlp.highlight import excerpt as excerpt_around
 from nlp.highlight import query_terms
@@ -61,6 +62,8 @@ MEMBER_COLUMNS = {
     "evidence_statement_id": "str", "evidence_date": "datetime", "evidence_meeting": "str",
     "evidence_excerpt": "str", "evidence_url": "str", "evidence_urls": "str", "answer_url": "str",
     "post_url": "str",
+    # The on= day when the member leads for raising the need on it (then score and evidence are that day's).
+    "led_on": "datetime",
 }
 SCORE_PARTS = ("focus", "answers", "breadth", "speech", "posts")
 MATCH_COLUMNS = {**MEMBER_COLUMNS, "matched_topic_ids": "str", "matched_topics": "str", "reason": "str"}
@@ -281,8 +284,13 @@ class Gikai:
 
     # -- search ----------------------------------------------------------------
     def members(self, q: str, *, limit: int = 20, offset: int = 0, assembly: str | Sequence[str] | None = None,
-                since: str | date | None = None, until: str | date | None = None, evidence: int = 3) -> pd.DataFrame:
+                since: str | date | None = None, until: str | date | None = None, evidence: int = 3,
+                on: str | date | None = None, around: int | None = None) -> pd.DataFrame:
         """Members ranked for a need, one row each, with the score parts and their best evidence.
+
+        ``on`` (a date, not with ``since``/``until``): members who raised the need that day first, with
+        that day's score and evidence and ``led_on`` set, then those of ``around`` days either side
+        (default 7; ``index.session_day``, ``GET /v1/members/search?on=``).
 
         ``score`` is the sum of ``focus + answers + breadth + speech + posts`` (as in
         ``GET /v1/members/search``; ``relative`` and ``recency`` are not summed).
@@ -296,14 +304,17 @@ class Gikai:
         q = _text(q, "q")
         limit, offset, evidence = _count(limit, "limit"), _count(offset, "offset"), _count(evidence, "evidence")
         filters = self._filters(assembly, since, until)
-        ranked = self.searcher.search_members(q, limit=limit, offset=offset, filters=filters, evidence=evidence)
+        session_day = session_day_for(_as_date(on, "on"), around, filters)
+        ranked = self.searcher.search_members(q, limit=limit, offset=offset, filters=filters, evidence=evidence,
+                                              session_day=session_day)
         terms = query_terms(q)
         return _frame((self._member_row(offset + i + 1, m, terms) for i, m in enumerate(ranked)), MEMBER_COLUMNS)
 
     def match(self, description: str, *, limit: int = 20, offset: int = 0,
               assembly: str | Sequence[str] | None = None, since: str | date | None = None,
-              until: str | date | None = None) -> pd.DataFrame:
-        """Members for a solution description, with the topics they share with it and a reason.
+              until: str | date | None = None, on: str | date | None = None, around: int | None = None) -> pd.DataFrame:
+        """Members for a solution description, with the topics they share with it and a reason
+        (``on``/``around`` as in :meth:`members`).
 
         The topics read from the description are in ``df.attrs["query_topics"]``
         (and as a DataFrame from :meth:`match_topics`).
@@ -313,7 +324,8 @@ class Gikai:
         description = _text(description, "description")
         limit, offset = _count(limit, "limit"), _count(offset, "offset")
         filters = self._filters(assembly, since, until)
-        outcome = match_members(self.searcher, description, filters, limit, offset)
+        session_day = session_day_for(_as_date(on, "on"), around, filters)
+        outcome = match_members(self.searcher, description, filters, limit, offset, session_day=session_day)
         terms = query_terms(description)
         rows = []
         for i, matched in enumerate(outcome.members):
@@ -555,6 +567,7 @@ class Gikai:
             "evidence_urls": " ".join(dict.fromkeys(h.url for h in m.evidence)) or None,
             "answer_url": m.answers[0].url if m.answers else None,
             "post_url": m.posts[0].url if getattr(m, "posts", None) else None,
+            "led_on": getattr(m, "led_on", None),
         }
 
     @staticmethod

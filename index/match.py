@@ -15,6 +15,7 @@ import numpy as np
 
 from index.members import MemberScore
 from index.search import Filters, Searcher
+from index.session_day import SessionDay, lead_then_window
 from nlp.tokenizer import tokenize
 
 TOPIC_MIN = 0.3
@@ -118,7 +119,18 @@ def description_ranking(searcher: Searcher, description: str, filters: Filters) 
 
 
 def match_members(searcher: Searcher, description: str, filters: Filters, limit: int = 10,
-                  offset: int = 0) -> MatchOutcome:
+                  offset: int = 0, session_day: SessionDay | None = None) -> MatchOutcome:
+    """Members for a description; with ``session_day``, those who took it up on its day lead (``index.session_day``),
+    and the description's topics are counted over the days around it."""
+    if session_day is not None:
+        need = offset + limit
+        on_day = match_members(searcher, description, session_day.on_day(filters), need)
+        around = match_members(searcher, description, session_day.window(filters), need)
+        ranked, leaders = lead_then_window(on_day.members, around.members, key=lambda m: m.member.member_id,
+                                           score=lambda m: m.member.score)
+        for m in ranked[:leaders]:
+            m.member.led_on = session_day.day
+        return MatchOutcome(around.topics, ranked[offset:need])
     found, engaged = description_topics(searcher, description, filters)
     with searcher.ranking(**ranking_settings(description, found)):
         members = searcher.rank_members_for_tokens(description, tokenize(description), filters, limit, offset)

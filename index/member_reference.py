@@ -3,7 +3,7 @@
 * ``naive``: the issue's reference method — SudachiPy tokens (mode C surface forms), rank-bm25's
   ``BM25Okapi`` over members' whole speeches, a member scored by their best speech;
 * ``ceiling``: the best nDCG@k any ranking can reach when it may only return members who spoke
-  within the searched dates (with the date filter, labelled members who asked on another day of
+  within the searched dates (restricted to the day, labelled members who asked on another day of
   the session cannot be found).
 
 ``gikai eval members --reference`` prints both next to our own numbers.
@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from index.evaluate import ndcg_at_k
+from index.session_day import lead_then_window
 from nlp.names import name_key
 
 
@@ -43,13 +44,22 @@ def _surface_tokens(tokenizer, text: str) -> list[str]:
     return [m.surface() for chunk in Tokenizer.chunks(text) for m in tokenizer.tokenize(chunk)]
 
 
-def member_references(db_path: str | Path, queries: list[dict], k: int = 10, use_date: bool = True,
+def _within(day: date | None, filters) -> bool:
+    if day is None:
+        return filters.since is None and filters.until is None
+    return (filters.since is None or day >= filters.since) and (filters.until is None or day <= filters.until)
+
+
+def member_references(db_path: str | Path, queries: list[dict], k: int = 10, dates: str = "around",
                       since: date | None = None) -> dict:
-    """nDCG@k of the naive reference and the labels' ceiling, by query kind (``since``: only
-    speeches from that date on, e.g. the sessions the queries come from)."""
+    """nDCG@k of the naive reference and the labels' ceiling, by query kind, with each query's date used
+    as ``evaluate_members`` uses it (``dates``; under ``around`` the naive method's members of the day lead
+    by the same rule, ``index.session_day``). ``since``: only speeches from that date on, e.g. the sessions the
+    queries come from."""
     from rank_bm25 import BM25Okapi
 
     from index.bench import raw_sudachi
+    from index.evaluate import query_scope
 
     speeches = _speeches(db_path, since)
     tokenizer = raw_sudachi()
@@ -58,20 +68,31 @@ def member_references(db_path: str | Path, queries: list[dict], k: int = 10, use
     for member, day, _ in speeches:
         spoke_on[member].add(day)
 
+    def best_of(scores, filters) -> list[tuple[str, float]]:
+        """Members by their best speech within the filter's dates, best first."""
+        best: dict[str, float] = {}
+        for (member, spoken, _), score in zip(speeches, scores, strict=True):
+            if _within(spoken, filters):
+                best[member] = max(best.get(member, float("-inf")), score)
+        return sorted(best.items(), key=lambda item: (-item[1], item[0]))
+
     naive: dict[str, list[float]] = defaultdict(list)
     ceiling: dict[str, list[float]] = defaultdict(list)
     for q in queries:
-        day = date.fromisoformat(q["date"]) if use_date and q.get("date") else None
+        filters, session_day = query_scope(q, dates)
+        scope = session_day.window(filters) if session_day else filters
         relevant = {name_key(n): float(g) for n, g in q["relevant"].items()}
-        best: dict[str, float] = {}
+        ranked: list[str] = []
         if bm25 is not None:
-            for (member, spoken, _), score in zip(speeches, bm25.get_scores(_surface_tokens(tokenizer, q["query"])),
-                                                  strict=True):
-                if day is None or spoken == day:
-                    best[member] = max(best.get(member, float("-inf")), score)
+            scores = bm25.get_scores(_surface_tokens(tokenizer, q["query"]))
+            listed = best_of(scores, scope)
+            if session_day:
+                listed, _ = lead_then_window(best_of(scores, session_day.on_day(filters)), listed, key=lambda x: x[0],
+                                             score=lambda x: x[1])
+            ranked = [member for member, _ in listed]
         kind = q.get("kind", "all")
-        naive[kind].append(ndcg_at_k(sorted(best, key=lambda m: (-best[m], m)), relevant, k))
-        reachable = [m for m in relevant if m in spoke_on and (day is None or day in spoke_on[m])]
+        naive[kind].append(ndcg_at_k(ranked, relevant, k))
+        reachable = [m for m in relevant if any(_within(d, scope) for d in spoke_on.get(m, ()))]
         ceiling[kind].append(ndcg_at_k(sorted(reachable, key=lambda m: -relevant[m]), relevant, k))
     return {
         f"naive_ndcg@{k}": {kind: round(sum(v) / len(v), 4) for kind, v in sorted(naive.items())},

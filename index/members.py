@@ -94,6 +94,8 @@ class MemberScore:
     evidence: list[StatementHit] = field(default_factory=list)
     answers: list[StatementHit] = field(default_factory=list)
     posts: list[StatementHit] = field(default_factory=list)
+    # Set when a session day was given and the member raised the query on it (``index.session_day``).
+    led_on: date | None = None
 
 
 def speech_weight(n_terms: int) -> float:

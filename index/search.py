@@ -24,6 +24,7 @@ from index.bm25 import Bm25Index, _arrow
 from index.dense import DenseIndex
 from index.members import MemberScore, rank_members
 from index.people import POST_KIND
+from index.session_day import SessionDay, lead_then_window
 from index.speech_bm25 import SpeechBm25
 from index.topic_scores import PassageTopics
 from nlp.tokenizer import tokenize
@@ -734,12 +735,23 @@ class Searcher:
 
     # -- members ---------------------------------------------------------------
     def search_members(self, q: str, limit: int = 10, offset: int = 0, filters: Filters | None = None,
-                       evidence: int = 3) -> list[MemberScore]:
+                       evidence: int = 3, session_day: SessionDay | None = None) -> list[MemberScore]:
+        """Members ranked for ``q``; with ``session_day``, those who raised it on its day lead (``index.session_day``)."""
+        filters = filters or Filters()
+        tokens = tokenize(q)
         cur = self.cursor()
         try:
-            return rank_members(self, cur, q, tokenize(q), filters or Filters(), limit, offset, evidence)
+            if session_day is None:
+                return rank_members(self, cur, q, tokens, filters, limit, offset, evidence)
+            need = offset + limit
+            on_day = rank_members(self, cur, q, tokens, session_day.on_day(filters), need, 0, evidence)
+            around = rank_members(self, cur, q, tokens, session_day.window(filters), need, 0, evidence)
         finally:
             cur.close()
+        ranked, leaders = lead_then_window(on_day, around, key=lambda m: m.member_id, score=lambda m: m.score)
+        for m in ranked[:leaders]:
+            m.led_on = session_day.day
+        return ranked[offset:need]
 
     def rank_members_for_tokens(self, text: str, tokens: list[str], filters: Filters, limit: int = 10, offset: int = 0,
                                 evidence: int = 3) -> list[MemberScore]:

@@ -4,7 +4,7 @@ import re
 
 from fastapi import APIRouter, HTTPException
 
-from api.deps import SearcherDep, SearchGateDep, SettingsDep, clean_text, with_terms
+from api.deps import SearcherDep, SearchGateDep, SettingsDep, clean_text, session_day_of, with_terms
 from api.pagination import body_page
 from api.schemas import MatchHit, MatchRequest, MatchResult, MemberHit, TopicRef
 from index.match import match_members
@@ -21,6 +21,7 @@ async def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep
     段落が 0 のトピックは、その上位のトピックで代わりに探し、`fallback_for` に元のトピックIDを入れて `topics` に加えます
     (例: 病児保育の発言がなければ 子育て)。一致したトピックのある議員の根拠 (`evidence`) は、そのトピックに取り組む段落だけです。
     `terms` は根拠の本文で強調するとよい語です。
+    `on` は `GET /v1/members/search` と同じく、その日に取り上げた議員を先頭に (`led_on`)、続けて前後 `around` 日の議員を並べます。
 
     ページングは GET の一覧と同じです: レスポンスの `next_cursor` を、同じ本文の `cursor` に入れて送ると続きのページを返します
     (最後のページでは null)。
@@ -34,8 +35,9 @@ async def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep
     # Pages like the GET listings: the cursor is bound to every body field but cursor/offset/limit.
     page = body_page("/v1/match", body)
     filters = Filters(assembly=body.assemblies or None, since=body.since, until=body.until)
+    session_day = session_day_of(body.on, body.around, filters)
     result, terms = await gate.run("match", with_terms, description, match_members, searcher, description, filters,
-                                    limit=page.limit, offset=page.offset)
+                                    limit=page.limit, offset=page.offset, session_day=session_day)
     return MatchResult(
         description=description,
         topics=[TopicRef(**t.__dict__) for t in result.topics],

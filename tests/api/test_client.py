@@ -21,6 +21,8 @@ ASKS = [
     ["search", "待機児童", "--statements", "--limit", "4"],
     ["search", "保育", "--assembly", "130001", "--since", "2020-02-27", "--until", "2020-02-27"],
     ["match", "産後ケアの予約と空き状況をオンラインで確認できるサービス", "--limit", "3"],
+    ["search", "子育て支援", "--on", "2020-02-26", "--limit", "4"],
+    ["match", "子育て支援", "--on", "2020-02-26", "--around", "2", "--limit", "4"],
 ]
 
 
@@ -92,12 +94,26 @@ def test_member_table_quotes_around_the_matched_words(demo_db):
          "GET {url}/v1/members/search: 422 since (2021-01-01) is after until (2020-01-01)"),
         (["match", "a" * 3000], "POST {url}/v1/match: 422 description: 3000 characters; at most 2000 are accepted"),
         (["search", "保育\udcff"], "query: malformed Unicode (unpaired surrogate)"),
+        (["search", "保育", "--on", "2020-02-26", "--since", "2020-02-01"],
+         "GET {url}/v1/members/search: 422 on: cannot be combined with since/until; on searches the days around it "
+         "(around, 7 by default)"),
     ],
 )
 def test_remote_errors_carry_the_servers_message(server, args, message):
     r = runner.invoke(cli, [*args, "--url", server])
     assert r.exit_code == 2
     assert " ".join(r.stderr.split()) == "error: " + message.format(url=server)
+
+
+def test_session_day_locally(demo_db):
+    r = runner.invoke(cli, ["search", "子育て支援", "--on", "2020-02-26", "--limit", "3", "--db", str(demo_db)])
+    assert r.exit_code == 0, r.output
+    names = [row[1] for row in _cells(r.stdout)]
+    assert names == ["増子ひろき(02/26 に発言)", "東村邦浩(02/26 に発言)", "森澤恭子"]
+    bad = runner.invoke(cli, ["search", "保育", "--on", "2020-02-26", "--until", "2020-03-01", "--db", str(demo_db)])
+    assert bad.exit_code == 2
+    assert " ".join(bad.stderr.split()).startswith("error: on: cannot be combined with since/until")
+    assert runner.invoke(cli, ["search", "保育", "--on", "26/2/2020", "--db", str(demo_db)]).exit_code == 2
 
 
 def test_unreachable_server_is_named():

@@ -27,6 +27,18 @@ def test_match_respects_filters(client):
         assert all("2020-02-27" <= e["date"] <= "2020-02-28" for e in m["evidence"])
 
 
+def test_match_on_a_session_day_puts_that_days_members_first(client):
+    r = client.post("/v1/match", json={"description": "子育て支援", "on": "2020-02-26", "limit": 5})
+    assert r.status_code == 200
+    data = r.json()["data"]
+    # The match weighs the description's topic (子育て), so 鈴木章浩's 3.4 is over half the day's best here.
+    assert [(m["name"], m["led_on"]) for m in data[:4]] == [
+        ("増子ひろき", "2020-02-26"), ("東村邦浩", "2020-02-26"), ("鈴木章浩", "2020-02-26"), ("森澤恭子", None)]
+    assert all(e["date"] == "2020-02-26" for m in data[:3] for e in m["evidence"])
+    assert all("2020-02-19" <= e["date"] <= "2020-03-04" for m in data for e in m["evidence"])
+    assert any(e["date"] != "2020-02-26" for m in data[2:] for e in m["evidence"])
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -37,6 +49,9 @@ def test_match_respects_filters(client):
         ({"description": "保育", "since": "2020-03-01", "until": "2020-02-01"}, "is after until"),
         ({"description": "保育", "limit": 0}, "limit"),
         ({}, "description"),
+        ({"description": "保育", "on": "2020-02-26", "since": "2020-02-01"}, "on: cannot be combined with since/until"),
+        ({"description": "保育", "around": 3}, "around: needs on"),
+        ({"description": "保育", "on": "2020-02-26", "around": 91}, "around"),
     ],
 )
 def test_match_bad_input_is_422(client, body, message):

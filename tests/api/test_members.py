@@ -50,6 +50,13 @@ def test_unknown_member_is_404_with_error_shape(client):
         ({"q": "保育", "since": "2020-03-01", "until": "2020-02-01"}, "is after until"),
         ({"q": "保育", "assembly": "13"}, "assembly"),
         ({}, "q"),
+        ({"q": "保育", "on": "2020-02-30"}, "on"),
+        ({"q": "保育", "on": "2020-02-26", "since": "2020-02-01"},
+         "on: cannot be combined with since/until; on searches the days around it (around, 7 by default)"),
+        ({"q": "保育", "on": "2020-02-26", "until": "2020-03-01"}, "on: cannot be combined with since/until"),
+        ({"q": "保育", "around": 3}, "around: needs on (the day whose surrounding days it widens to)"),
+        ({"q": "保育", "on": "2020-02-26", "around": 91}, "around"),
+        ({"q": "保育", "on": "2020-02-26", "around": -1}, "around"),
     ],
 )
 def test_bad_input_is_422_naming_the_parameter(client, params, message):
@@ -129,3 +136,23 @@ def test_member_statements_weigh_the_parent_standing_in_as_the_match_does(client
     monkeypatch.setattr(index.match, "_parent_fallbacks", lambda *args, **kwargs: [])
     without = client.get(path, params={"q": LONG_SICK_CHILD, "limit": 1}).json()["data"][0]["text"]
     assert "アフターコロナ" in without
+
+
+def test_on_a_session_day_its_questioners_lead_and_say_so(client):
+    r = client.get("/v1/members/search", params={"q": "子育て支援", "on": "2020-02-26", "limit": 4})
+    assert r.status_code == 200
+    data = r.json()["data"]
+    assert [(m["name"], m["led_on"]) for m in data] == [
+        ("増子ひろき", "2020-02-26"), ("東村邦浩", "2020-02-26"), ("森澤恭子", None), ("山内れい子", None)]
+    assert {e["date"] for m in data[:2] for e in m["evidence"]} == {"2020-02-26"}
+    assert {e["date"] for e in data[2]["evidence"]} == {"2020-02-28"}
+    # Without on, nobody is marked, and the next page continues the same session-day listing.
+    plain = client.get("/v1/members/search", params={"q": "子育て支援", "limit": 4}).json()["data"]
+    assert all(m["led_on"] is None for m in plain)
+    cursor = r.json()["next_cursor"]
+    more = client.get("/v1/members/search", params={"q": "子育て支援", "on": "2020-02-26", "limit": 6, "cursor": cursor})
+    whole = client.get("/v1/members/search", params={"q": "子育て支援", "on": "2020-02-26", "limit": 10}).json()["data"]
+    assert [m["member_id"] for m in data + more.json()["data"]] == [m["member_id"] for m in whole]
+    # A cursor is bound to on and around.
+    other = client.get("/v1/members/search", params={"q": "子育て支援", "on": "2020-02-27", "cursor": cursor})
+    assert other.status_code == 422

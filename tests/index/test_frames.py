@@ -119,6 +119,18 @@ def test_members_offset_continues_ranks(g, postpartum):
     assert page2.member_id.tolist() == postpartum.member_id.iloc[3:6].tolist()
 
 
+def test_members_on_a_session_day_as_in_the_api(g, client):
+    df = g.members("子育て支援", on="2020-02-26", limit=4, evidence=1)
+    assert df.name.tolist() == ["増子ひろき", "東村邦浩", "森澤恭子", "山内れい子"]
+    assert df.led_on.tolist()[:2] == [pd.Timestamp("2020-02-26")] * 2 and df.led_on.iloc[2:].isna().all()
+    assert (df.evidence_date.iloc[:2] == pd.Timestamp("2020-02-26")).all()
+    api = client.get("/v1/members/search", params={"q": "子育て支援", "on": "2020-02-26", "limit": 4}).json()["data"]
+    assert df.member_id.tolist() == [m["member_id"] for m in api]
+    assert df.score.tolist() == pytest.approx([m["score"] for m in api])
+    matched = g.match("子育て支援", on="2020-02-26", around=2, limit=3)
+    assert matched.led_on.notna().tolist() == [True, True, True]
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [({"since": "2020/02/01"}, "since"), ({"until": "yesterday"}, "until")])
 def test_bad_dates_name_the_parameter(g, kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -379,6 +391,12 @@ def test_assemblies_as_in_the_api(g, client):
         (lambda g: g.match("産後ケア", assembly=["130001", "271004"]), ValueError, "no minutes of '271004'"),
         (lambda g: g.statements("産後ケア", assembly="999999"), ValueError, "assembly: no minutes of '999999'"),
         (lambda g: g.topic_trend("産後ケア", assembly="999999"), ValueError, "assembly: no minutes of '999999'"),
+        # on= as in the API: not beside since/until, around only with on, a date.
+        (lambda g: g.members("産後ケア", on="2020-02-26", since="2020-02-01"), ValueError,
+         "on: cannot be combined with since/until"),
+        (lambda g: g.match("産後ケア", around=3), ValueError, "around: needs on"),
+        (lambda g: g.members("産後ケア", on="26 Feb"), ValueError, "on: expected a date like 2020-02-26"),
+        (lambda g: g.members("産後ケア", on="2020-02-26", around=365), ValueError, "around: 365 days"),
         # roles=[] used to mean "every role".
         (lambda g: g.statements("産後ケア", roles=[]), ValueError, "roles: empty"),
         (lambda g: g.topic_trend("産後ケア", roles=[]), ValueError, "roles: empty"),
