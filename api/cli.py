@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from api.settings import get_settings
+from api.settings import default_server_processes, get_settings
 
 app = typer.Typer(help="議員サーチ: 会議録から課題に取り組む議員を探す / find council members engaged with a need.",
                   no_args_is_help=True, add_completion=False)
@@ -308,8 +308,9 @@ def match(
 @app.command()
 def serve(db: DbPath = None, host: Annotated[str | None, typer.Option()] = None,
           port: Annotated[int | None, typer.Option()] = None,
-          workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes; they share one loaded "
-                                                                   "index (forked after loading it)")] = 1) -> None:
+          workers: Annotated[int | None, typer.Option(
+              min=1, max=64, help="Server processes; they share one loaded index (forked after loading it). "
+                                  "Default: $GIKAI_SERVER_PROCESSES, else one per core up to 2")] = None) -> None:
     """Serve the HTTP API (read-only over the built index); docs at /docs."""
     import os
 
@@ -323,6 +324,7 @@ def serve(db: DbPath = None, host: Annotated[str | None, typer.Option()] = None,
     os.environ.setdefault("GIKAI_GC_FREEZE", "true")  # a long-lived server: see Settings.gc_freeze
     get_settings.cache_clear()
     host, port = host or settings.host, port or settings.port
+    workers = workers or default_server_processes(settings)
     if workers > 1 and hasattr(os, "fork"):
         from api.main import create_app
         from api.prefork import serve_forked

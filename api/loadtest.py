@@ -294,7 +294,7 @@ class LocalServer:
 
     def __init__(self, db: str | os.PathLike[str], host: str = "127.0.0.1", port: int | None = None,
                  startup_timeout: float = 120.0, env: Mapping[str, str] | None = None,
-                 log_path: str | os.PathLike[str] | None = None, workers: int = 1, cwd: str | None = None):
+                 log_path: str | os.PathLike[str] | None = None, workers: int | None = 1, cwd: str | None = None):
         self.db = Path(db)
         if not self.db.exists():
             raise FileNotFoundError(f"{self.db}: no index; run `gikai build` first")
@@ -307,8 +307,9 @@ class LocalServer:
         self.start_seconds = 0.0
 
     def __enter__(self) -> LocalServer:
+        # workers=None: what `gikai serve` starts by default.
         cmd = [sys.executable, "-m", "api.cli", "serve", "--db", str(self.db.resolve()), "--host", self.host,
-               "--port", str(self.port), "--workers", str(self.workers)]
+               "--port", str(self.port), *(["--workers", str(self.workers)] if self.workers else [])]
         started = time.perf_counter()
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -397,10 +398,12 @@ def loadtest(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object for machines")] = False,
     think: Annotated[float, typer.Option(min=0, max=600, help="Mean pause of each client between requests "
                                                              "(s); 0 = closed loop (saturation)")] = 1.0,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes when starting one")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="Server processes when starting one [default: as `gikai serve`: "
+                            "$GIKAI_SERVER_PROCESSES, else one per core up to 2]")] = None,
 ) -> None:
     """Load test: N concurrent clients for a fixed time (statement search, member search, match); latency as JSON."""
-    from api.settings import get_settings
+    from api.settings import default_server_processes, get_settings
 
     if not queries.exists():
         typer.echo(f"error: {queries}: no such file", err=True)
@@ -410,7 +413,9 @@ def loadtest(
         if url:
             result = run_load(url, texts, clients=clients, seconds=seconds, api_key=api_key, think=think)
         else:
-            with LocalServer(db or get_settings().db_path, workers=workers) as own:
+            settings = get_settings()
+            workers = workers or default_server_processes(settings)
+            with LocalServer(db or settings.db_path, workers=workers) as own:
                 result = run_load(own.url, texts, clients=clients, seconds=seconds, api_key=api_key, think=think)
                 result["server"] = {"processes": workers, **own.memory()}
     except (ValueError, FileNotFoundError, RuntimeError) as exc:

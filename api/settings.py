@@ -25,6 +25,14 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+# Two server processes where two cores are usable, and not more by default: each adds its own ~270 MB
+# at a million statements (its DuckDB reader's cache, per-request objects). Measured with
+# `gikai loadtest` on that index (50 clients, 1 s think, 2 cores), p95 statement / member / match:
+# one process 50.9-56.3 / 71-78 / 125-135 ms at 1.7 GB; two 47.4-52.7 / 62-75 / 85-124 ms at 1.9 GB PSS
+# (after the reader's cache went from 128 to 64 MB; 2.0-2.06 GB before); four 83.1 / 106.0 / 113.4 ms at 2.7 GB.
+DEFAULT_SERVER_PROCESSES_MAX = 2
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GIKAI_", env_file=".env", extra="ignore")
 
@@ -57,6 +65,9 @@ class Settings(BaseSettings):
     # Searches a server process computes at once. None: its request threads, and with
     # `gikai serve --workers N` its share of the usable cores (`api.schedule.slots_per_process`).
     search_slots: int | None = Field(default=None, ge=1)
+    # Processes `gikai serve` (and `gikai loadtest`'s own server) start when --workers is not given.
+    # None: `default_server_processes`.
+    server_processes: int | None = Field(default=None, ge=1, le=64)
     # Load the index into memory before accepting requests (a first query would otherwise wait for it).
     warm_on_start: bool = True
     # After loading, move the process's objects out of the cyclic GC's reach (gc.freeze): the index
@@ -79,3 +90,9 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def default_server_processes(settings: Settings) -> int:
+    """Server processes when --workers is not given: ``GIKAI_SERVER_PROCESSES``, else one per usable
+    core up to ``DEFAULT_SERVER_PROCESSES_MAX``."""
+    return settings.server_processes or min(DEFAULT_SERVER_PROCESSES_MAX, usable_cores())

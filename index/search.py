@@ -38,7 +38,12 @@ DENSE_WEIGHT = 0.3
 # Weight of topic evidence (the passage's tagger score for the query's topics, times how surely
 # the query names them), added to the fused score of statement search; tuned on the dev statements.
 TOPIC_WEIGHT = 0.2
-READER_MEMORY_LIMIT = "128MB"
+# DuckDB's memory in a server process: what a query needs is held in numpy, so this is mostly its cache
+# of file blocks for the hits' text. 64 MB rather than 128 took each process's own memory down by
+# ~60 MB at a million statements with the same latency under load (two processes: 1,903 MB PSS, p95
+# statement / member / match 48.7 / 68.7 / 85.5 ms; with 128 MB 2,013 MB and 51.5 / 74.9 / 93.3 ms, run
+# one after the other). The topic list's join needed more than 96 MB, so its counts come from memory.
+READER_MEMORY_LIMIT = "64MB"
 # A passage engages with a topic from this tagger score on (a mere mention in a list scores lower).
 ENGAGED = 0.5
 
@@ -308,6 +313,19 @@ class _State:
             if self._topics is None:
                 self._topics = PassageTopics.load(cur)
             return self._topics
+
+    def engagement(self, cur: duckdb.DuckDBPyConnection, threshold: float) -> dict[str, tuple[int, int]]:
+        """Per topic: (members' own passages, distinct people) among the passages scoring at least
+        ``threshold`` on it. People are whoever a passage belongs to, blog posts included."""
+        topics = self.passage_topics(cur)
+        role, person = self.columns["role_kind"], self.columns["member_id"]
+        member = self.codes["role_kind"].get("member", -2)
+        out = {}
+        for topic_id, (pids, scores) in topics.by_topic.items():
+            engaged = pids[scores >= np.float32(threshold)]
+            people = person[engaged]
+            out[topic_id] = (int(np.count_nonzero(role[engaged] == member)), len(np.unique(people[people >= 0])))
+        return out
 
     def of_mask(self, mask: np.ndarray, name: str, compute):
         """``compute(mask)``, kept with the (cached) mask it was computed from: each is a
@@ -894,6 +912,10 @@ class Searcher:
             return total, self.fetch_hits(cur, scored)
         finally:
             cur.close()
+
+    def topic_engagement(self, cur: duckdb.DuckDBPyConnection, threshold: float) -> dict[str, tuple[int, int]]:
+        """Per topic id: (members' own passages, distinct people) scoring at least ``threshold``, from memory."""
+        return self._state().engagement(cur, threshold)
 
     def per_index(self, name: str, compute: Callable[[duckdb.DuckDBPyConnection], list[dict]]) -> list[dict]:
         """``compute(cursor)`` once per index file, for answers that only change with a rebuild.

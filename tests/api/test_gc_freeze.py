@@ -47,7 +47,8 @@ def test_gikai_serve_turns_it_on(demo_db, monkeypatch):
     monkeypatch.delenv("GIKAI_DB_PATH", raising=False)
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: seen.update(freeze=get_settings().gc_freeze))
     try:
-        result = CliRunner().invoke(app, ["serve", "--db", str(demo_db), "--port", "8999"])
+        # One process: uvicorn.run, replaced above (the default on 2+ cores forks two).
+        result = CliRunner().invoke(app, ["serve", "--db", str(demo_db), "--port", "8999", "--workers", "1"])
         assert result.exit_code == 0, result.output
         assert seen == {"freeze": True}
     finally:

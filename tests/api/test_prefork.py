@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from api.loadtest import LocalServer
 from api.schedule import slots_per_process
@@ -79,6 +80,24 @@ def test_search_slots_set_by_the_operator_are_kept_by_each_process(demo_db, tmp_
         _wait_children(server.proc.pid, 2)
         assert httpx.get(f"{server.url}/v1/statements/search", params={"q": "待機児童"}).json()["data"]
     assert f"2 server processes on {server.url}, 2 search(es) at a time in each" in log.read_text(encoding="utf-8")
+
+
+def test_gikai_serve_without_workers_starts_the_default_number(demo_db, tmp_path):
+    log = tmp_path / "default.log"
+    with LocalServer(demo_db, workers=None, log_path=log, env={"GIKAI_SERVER_PROCESSES": "2"}) as server:
+        _wait_children(server.proc.pid, 2)
+        assert httpx.get(f"{server.url}/v1/members/search", params={"q": "待機児童"}).json()["data"]
+    assert f"2 server processes on {server.url}" in log.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("cores", "env", "expected"), [(1, None, 1), (2, None, 2), (8, None, 2), (8, "4", 4)])
+def test_default_server_processes(monkeypatch, cores, env, expected):
+    from api import settings as settings_module
+
+    monkeypatch.setattr(settings_module, "usable_cores", lambda: cores)
+    if env:
+        monkeypatch.setenv("GIKAI_SERVER_PROCESSES", env)
+    assert settings_module.default_server_processes(Settings()) == expected
 
 
 def test_a_rebuilt_index_is_loaded_once_and_the_processes_replaced(demo_db, tmp_path):

@@ -114,3 +114,14 @@ def test_warm_builds_what_the_first_searches_would(demo_db):
         assert s._state()._masks.keys() == masks.keys()
     finally:
         s.close()
+
+
+def test_the_reader_keeps_duckdb_to_its_memory_limit(searcher):
+    from index.search import READER_MEMORY_LIMIT
+
+    cur = searcher.cursor()
+    try:
+        limit = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    finally:
+        cur.close()
+    assert READER_MEMORY_LIMIT == "64MB" and limit in ("61.0 MiB", "64.0 MB", "61.0MiB", "64.0MB")

@@ -78,3 +78,31 @@ def test_a_query_without_topics_ranks_as_before(searcher: Searcher):
     with searcher.ranking(topic_weight=0.0):
         plain = [(h.passage_id, h.score) for h in searcher.search_statements(query, limit=10)]
     assert [(h.passage_id, h.score) for h in searcher.search_statements(query, limit=10)] == plain
+
+
+def test_topic_list_counts_from_memory_equal_the_join_in_duckdb(searcher, demo_db):
+    """The topic list counts from the arrays the searcher holds; DuckDB's join gives the same numbers."""
+    import duckdb
+
+    from index.topic_profiles import ENGAGED, list_topics
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        expected = {row[0]: (row[1], row[2]) for row in con.execute(
+            """SELECT t.topic_id,
+                      count(DISTINCT pt.passage_id) FILTER (WHERE p.role_kind = 'member'),
+                      count(DISTINCT p.member_id)
+               FROM topics t
+               LEFT JOIN passage_topics pt ON pt.topic_id = t.topic_id AND pt.score >= $engaged
+               LEFT JOIN passages p ON p.passage_id = pt.passage_id
+               GROUP BY ALL""", {"engaged": ENGAGED}).fetchall()}
+        order = [row[0] for row in con.execute("SELECT topic_id FROM topics ORDER BY parent NULLS FIRST, topic_id")
+                 .fetchall()]
+    finally:
+        con.close()
+    listed = list_topics(searcher)
+    assert [t["topic_id"] for t in listed] == order
+    assert {t["topic_id"]: (t["member_passages"], t["members"]) for t in listed} == expected
+    assert sum(1 for counts in expected.values() if counts[0] > 0) > 40  # a real comparison, not zeros
+    kosodate = next(t for t in listed if t["topic_id"] == "childcare.waiting_list")
+    assert kosodate["label"] == "待機児童" and kosodate["member_passages"] > 5 and kosodate["members"] > 3
