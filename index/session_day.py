@@ -51,8 +51,11 @@ class SessionDay:
         return replace(base, since=self.day, until=self.day)
 
     def window(self, base: Filters) -> Filters:
+        # Clamped: 0001-01-01 minus a week is not a date (OverflowError).
         span = timedelta(days=self.around)
-        return replace(base, since=self.day - span, until=self.day + span)
+        since = self.day - span if self.day - date.min >= span else date.min
+        until = self.day + span if date.max - self.day >= span else date.max
+        return replace(base, since=since, until=until)
 
 
 def lead_then_window(on_day: list[T], window: list[T], key: Callable[[T], Hashable],

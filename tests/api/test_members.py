@@ -156,3 +156,9 @@ def test_on_a_session_day_its_questioners_lead_and_say_so(client):
     # A cursor is bound to on and around.
     other = client.get("/v1/members/search", params={"q": "子育て支援", "on": "2020-02-27", "cursor": cursor})
     assert other.status_code == 422
+
+
+@pytest.mark.parametrize("on", ["0001-01-01", "9999-12-31"])
+def test_a_session_day_at_the_ends_of_the_calendar_is_an_empty_answer(client, on):
+    r = client.get("/v1/members/search", params={"q": "保育", "on": on, "around": 90})
+    assert r.status_code == 200 and r.json()["data"] == []

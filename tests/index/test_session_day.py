@@ -62,3 +62,9 @@ def test_around_out_of_range_is_refused(around):
 def test_the_window_keeps_the_other_filters():
     filters = SessionDay(FEB26, around=3).window(Filters(assembly=["130001"], member_id="x"))
     assert filters == Filters(assembly=["130001"], since=date(2020, 2, 23), until=date(2020, 2, 29), member_id="x")  # 2020 is a leap year
+
+
+def test_the_window_stops_at_the_first_and_last_dates(searcher):
+    assert SessionDay(date.min).window(Filters()) == Filters(since=date.min, until=date(1, 1, 8))
+    assert SessionDay(date.max, around=90).window(Filters()).until == date.max
+    assert searcher.search_members("子育て支援", session_day=SessionDay(date.min)) == []
