@@ -78,6 +78,8 @@ MEMBER_COLUMNS: list[tuple[str, Callable[[int, MemberHit], object]]] = [
     ("根拠の抜粋", lambda rank, m: _excerpt(m.evidence[0]) if m.evidence else ""),
     ("答弁の出典URL", lambda rank, m: _urls(m.answers)),
     ("投稿の出典URL", lambda rank, m: _urls(m.posts)),
+    # Last, so the columns before keep their places: the on= day when the member leads for speaking on it.
+    ("on の日に発言", lambda rank, m: m.led_on or ""),
 ]
 
 STATEMENT_COLUMNS: list[tuple[str, Callable[[int, Statement], object]]] = [

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import FiltersDep, QueryDep, SearcherDep
+from api.deps import FiltersDep, QueryDep, SearcherDep, SessionDayDep
 from api.export import (
     MEDIA_TYPES,
     STATEMENT_COLUMNS,
@@ -56,12 +56,14 @@ def _file(request: Request, lines, fmt: ExportFormat, kind: str, q: str, page: P
 @router.get("/v1/members/search.{fmt}", response_class=StreamingResponse, responses=_FILE_RESPONSES,
             summary="議員検索の結果をファイルで (CSV / JSONL)")
 def export_members(
-    request: Request, fmt: FormatPath, q: QueryDep, searcher: SearcherDep, filters: FiltersDep, page: ExportPage,
+    request: Request, fmt: FormatPath, q: QueryDep, searcher: SearcherDep, filters: FiltersDep,
+    session_day: SessionDayDep, page: ExportPage,
     evidence: Annotated[int, Query(ge=0, le=10, description="議員ごとの根拠段落の数 (0 なら答弁・投稿も含めて根拠なし)")] = 3,
 ) -> StreamingResponse:
-    """`/v1/members/search` と同じ条件で、最大1,000人を CSV または JSONL で返します (CRM への取り込み用)。
-    CSV には根拠の発言ID・出典URL・抜粋の列があります。"""
-    hits = searcher.search_members(q, limit=page.limit, offset=page.offset, filters=filters, evidence=evidence)
+    """`/v1/members/search` と同じ条件 (`on` も) で、最大1,000人を CSV または JSONL で返します (CRM への取り込み用)。
+    CSV には根拠の発言ID・出典URL・抜粋の列と、`on` の日に発言して先頭に並んだ議員ならその日付の列があります。"""
+    hits = searcher.search_members(q, limit=page.limit, offset=page.offset, filters=filters, evidence=evidence,
+                                   session_day=session_day)
     items = (MemberHit.of(h) for h in hits)
     if fmt is ExportFormat.csv:
         from nlp.highlight import query_terms

@@ -45,6 +45,18 @@ def test_members_csv(client):
     assert all(len(row["根拠の抜粋"].split(": ", 1)[1]) <= 202 for row in rows)  # 200 and an ellipsis at each end
 
 
+def test_members_csv_on_a_session_day_as_the_api(client):
+    params = {"q": "子育て支援", "on": "2020-02-26", "limit": 4}
+    rows = _csv(client.get("/v1/members/search.csv", params=params))
+    api = client.get("/v1/members/search", params=params).json()["data"]
+    assert [row["議員ID"] for row in rows] == [m["member_id"] for m in api]
+    assert [row["on の日に発言"] for row in rows] == ["2020-02-26", "2020-02-26", "", ""]
+    assert [json.loads(line)["led_on"] for line in client.get("/v1/members/search.jsonl", params=params).text
+            .splitlines()] == ["2020-02-26", "2020-02-26", None, None]
+    bad = client.get("/v1/members/search.csv", params={**params, "since": "2020-01-01"})
+    assert bad.status_code == 422 and "on: cannot be combined with since/until" in bad.json()["error"]
+
+
 def test_members_jsonl_carries_the_api_objects(client):
     params = {"q": "学童クラブ", "limit": 4, "evidence": 2}
     r = client.get("/v1/members/search.jsonl", params=params)
