@@ -128,11 +128,12 @@ def search(
     """Rank the members most engaged with a need, with their evidence passages."""
     from api.schemas import MemberHit, Statement
 
+    if statements and (on or around is not None):
+        raise _fail("--on/--around rank members; statement search takes --since/--until")
     if url:  # the server checks the input and answers with the same messages
         path = "/v1/statements/search" if statements else "/v1/members/search"
-        params = {"q": query, "limit": limit, "assembly": assembly or None, "since": since, "until": until}
-        if not statements:
-            params |= {"on": on, "around": around}
+        params = {"q": query, "limit": limit, "assembly": assembly or None, "since": since, "until": until,
+                  "on": on, "around": around}
         answer = _remote(url, "GET", path, params=params, api_key=api_key)
         query, terms = answer["query"], answer.get("terms", [])
         hits = [(Statement if statements else MemberHit).model_validate(h) for h in answer["data"]]

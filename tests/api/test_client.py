@@ -114,6 +114,8 @@ def test_session_day_locally(demo_db):
     assert bad.exit_code == 2
     assert " ".join(bad.stderr.split()).startswith("error: on: cannot be combined with since/until")
     assert runner.invoke(cli, ["search", "保育", "--on", "26/2/2020", "--db", str(demo_db)]).exit_code == 2
+    statements = runner.invoke(cli, ["search", "保育", "--statements", "--on", "2020-02-26", "--db", str(demo_db)])
+    assert statements.exit_code == 2 and "--on/--around rank members" in " ".join(statements.stderr.split())
 
 
 def test_unreachable_server_is_named():
