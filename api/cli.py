@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from api.settings import default_server_processes, get_settings
+from index.session_day import AROUND_DAYS, LEAD_SHARE, MAX_AROUND_DAYS
 
 app = typer.Typer(help="議員サーチ: 会議録から課題に取り組む議員を探す / find council members engaged with a need.",
                   no_args_is_help=True, add_completion=False)
@@ -345,6 +346,10 @@ def eval_members(
     dates: Annotated[str, typer.Option(
         help="How each query's date is used. around: members who raised it that day lead, then the days around "
              "it (GET /v1/members/search?on=); day: only that day; none: the whole index")] = "around",
+    around: Annotated[int, typer.Option(min=0, max=MAX_AROUND_DAYS, help="--dates around: days either side")] = AROUND_DAYS,
+    lead_share: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="--dates around: members at this share of the day's best score or above lead "
+                               "(0: every member of the day, 1: only the best)")] = LEAD_SHARE,
     reference: Annotated[bool, typer.Option(
         help="Also measure the naive reference (SudachiPy + rank-bm25 over whole speeches, member = best "
              "speech) and the best score the labels allow, under the same protocol")] = False,
@@ -364,11 +369,13 @@ def eval_members(
     db_path = db or get_settings().db_path
     try:
         labelled = load_queries(queries)
-        result = evaluate_members(Searcher(db_path), labelled, k=k, dates=dates, via=via)
+        result = evaluate_members(Searcher(db_path), labelled, k=k, dates=dates, via=via, around=around,
+                                  lead_share=lead_share)
         if reference:
             from index.member_reference import member_references
 
-            result.update(member_references(db_path, labelled, k=k, dates=dates,
+            result.update(member_references(db_path, labelled, k=k, dates=dates, around=around,
+                                            lead_share=lead_share,
                                             since=reference_since.date() if reference_since else None))
     except (ValueError, IndexNotFound) as exc:
         raise _fail(str(exc)) from exc

@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 
 from index.search import Filters, Searcher
-from index.session_day import SessionDay
+from index.session_day import AROUND_DAYS, LEAD_SHARE, SessionDay
 from nlp.names import name_key
 
 
@@ -44,7 +44,8 @@ def load_queries(path: str | Path) -> list[dict]:
 DATE_MODES = ("around", "day", "none")
 
 
-def query_scope(q: dict, dates: str) -> tuple[Filters, SessionDay | None]:
+def query_scope(q: dict, dates: str, around: int = AROUND_DAYS,
+                lead_share: float = LEAD_SHARE) -> tuple[Filters, SessionDay | None]:
     """The filters and session day a query is ranked with under ``dates`` (see the module's docstring)."""
     if dates not in DATE_MODES:
         raise ValueError(f"dates: {dates!r}; expected one of {', '.join(DATE_MODES)}")
@@ -53,11 +54,11 @@ def query_scope(q: dict, dates: str) -> tuple[Filters, SessionDay | None]:
     day = date.fromisoformat(q["date"])
     if dates == "day":
         return Filters(since=day, until=day), None
-    return Filters(), SessionDay(day)
+    return Filters(), SessionDay(day, around, lead_share)
 
 
 def evaluate_members(searcher: Searcher, queries: list[dict], k: int = 10, dates: str = "around",
-                     via: str = "search") -> dict:
+                     via: str = "search", around: int = AROUND_DAYS, lead_share: float = LEAD_SHARE) -> dict:
     """nDCG@k per query kind. ``via="match"`` sends each query as a solution description to
     ``POST /v1/match``'s ranking (``index.match``) instead of member search."""
     if via not in ("search", "match"):
@@ -66,17 +67,21 @@ def evaluate_members(searcher: Searcher, queries: list[dict], k: int = 10, dates
 
     per_kind: dict[str, list[float]] = defaultdict(list)
     for q in queries:
-        filters, session_day = query_scope(q, dates)
+        filters, session_day = query_scope(q, dates, around, lead_share)
         if via == "match":
-            members = [m.member for m in match_members(searcher, q["query"], filters, limit=k, session_day=session_day).members]
+            outcome = match_members(searcher, q["query"], filters, limit=k, session_day=session_day)
+            members = [m.member for m in outcome.members]
         else:
-            members = searcher.search_members(q["query"], limit=k, filters=filters, evidence=0, session_day=session_day)
+            members = searcher.search_members(q["query"], limit=k, filters=filters, evidence=0,
+                                              session_day=session_day)
         ranked = [name_key(m.name) for m in members]
         relevant = {name_key(n): float(g) for n, g in q["relevant"].items()}
         per_kind[q.get("kind", "all")].append(ndcg_at_k(ranked, relevant, k))
     result: dict = {f"ndcg@{k}": {kind: round(sum(v) / len(v), 4) for kind, v in sorted(per_kind.items())}}
     result["n"] = {kind: len(v) for kind, v in sorted(per_kind.items())}
     result["dates"] = dates
+    if dates == "around":
+        result["around_days"], result["lead_share"] = around, lead_share
     if via != "search":
         result["via"] = via
     return result

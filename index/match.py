@@ -127,7 +127,7 @@ def match_members(searcher: Searcher, description: str, filters: Filters, limit:
         on_day = match_members(searcher, description, session_day.on_day(filters), need)
         around = match_members(searcher, description, session_day.window(filters), need)
         ranked, leaders = lead_then_window(on_day.members, around.members, key=lambda m: m.member.member_id,
-                                           score=lambda m: m.member.score)
+                                           score=lambda m: m.member.score, share=session_day.lead_share)
         for m in ranked[:leaders]:
             m.member.led_on = session_day.day
         return MatchOutcome(around.topics, ranked[offset:need])

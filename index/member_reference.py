@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from index.evaluate import ndcg_at_k
-from index.session_day import lead_then_window
+from index.session_day import AROUND_DAYS, LEAD_SHARE, lead_then_window
 from nlp.names import name_key
 
 
@@ -51,7 +51,7 @@ def _within(day: date | None, filters) -> bool:
 
 
 def member_references(db_path: str | Path, queries: list[dict], k: int = 10, dates: str = "around",
-                      since: date | None = None) -> dict:
+                      since: date | None = None, around: int = AROUND_DAYS, lead_share: float = LEAD_SHARE) -> dict:
     """nDCG@k of the naive reference and the labels' ceiling, by query kind, with each query's date used
     as ``evaluate_members`` uses it (``dates``; under ``around`` the naive method's members of the day lead
     by the same rule, ``index.session_day``). ``since``: only speeches from that date on, e.g. the sessions the
@@ -79,7 +79,7 @@ def member_references(db_path: str | Path, queries: list[dict], k: int = 10, dat
     naive: dict[str, list[float]] = defaultdict(list)
     ceiling: dict[str, list[float]] = defaultdict(list)
     for q in queries:
-        filters, session_day = query_scope(q, dates)
+        filters, session_day = query_scope(q, dates, around, lead_share)
         scope = session_day.window(filters) if session_day else filters
         relevant = {name_key(n): float(g) for n, g in q["relevant"].items()}
         ranked: list[str] = []
@@ -88,7 +88,7 @@ def member_references(db_path: str | Path, queries: list[dict], k: int = 10, dat
             listed = best_of(scores, scope)
             if session_day:
                 listed, _ = lead_then_window(best_of(scores, session_day.on_day(filters)), listed, key=lambda x: x[0],
-                                             score=lambda x: x[1])
+                                             score=lambda x: x[1], share=session_day.lead_share)
             ranked = [member for member, _ in listed]
         kind = q.get("kind", "all")
         naive[kind].append(ndcg_at_k(ranked, relevant, k))

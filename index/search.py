@@ -766,7 +766,8 @@ class Searcher:
             around = rank_members(self, cur, q, tokens, session_day.window(filters), need, 0, evidence)
         finally:
             cur.close()
-        ranked, leaders = lead_then_window(on_day, around, key=lambda m: m.member_id, score=lambda m: m.score)
+        ranked, leaders = lead_then_window(on_day, around, key=lambda m: m.member_id, score=lambda m: m.score,
+                                           share=session_day.lead_share)
         for m in ranked[:leaders]:
             m.led_on = session_day.day
         return ranked[offset:need]

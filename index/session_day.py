@@ -13,9 +13,10 @@ The ranking has two tiers:
    mentioned it in passing, and waits for the second tier);
 2. everyone else, ranked over ``day ± around`` days.
 
-Measured on the dev member queries (``gikai eval members``, nDCG@10 topic / summary):
+Measured on the dev member queries (``gikai eval members [--around N] [--lead-share S]``, nDCG@10
+topic / summary):
   only the day (``--dates day``):                          0.918 / 0.924
-  the day's members first, then the rest of ±7 days:      0.927 / 0.938
+  the day's members first, then the rest of ±7 days (S 0):  0.927 / 0.938
   leaders at ≥ 0.3 / 0.5 / 0.6 of the day's best, ±7 days: 0.924 / 0.952, 0.924 / 0.955, 0.924 / 0.952
   only the day's best member leads, ±7 days:               0.917 / 0.950
   ≥ 0.5, ±3 / ±14 / ±30 days:                              0.924 / 0.954, 0.924 / 0.953, 0.923 / 0.951
@@ -42,10 +43,13 @@ T = TypeVar("T")
 class SessionDay:
     day: date
     around: int = AROUND_DAYS
+    lead_share: float = LEAD_SHARE  # 0: every member of the day leads; 1: only the day's best
 
     def __post_init__(self) -> None:
         if not 0 <= self.around <= MAX_AROUND_DAYS:
             raise ValueError(f"around: {self.around} days; expected 0 to {MAX_AROUND_DAYS}")
+        if not 0 <= self.lead_share <= 1:
+            raise ValueError(f"lead share: {self.lead_share}; expected 0 to 1")
 
     def on_day(self, base: Filters) -> Filters:
         return replace(base, since=self.day, until=self.day)
@@ -59,11 +63,12 @@ class SessionDay:
 
 
 def lead_then_window(on_day: list[T], window: list[T], key: Callable[[T], Hashable],
-                     score: Callable[[T], float]) -> tuple[list[T], int]:
-    """The two tiers merged, and how many lead. Each list is best first; a leader appears as the day's
-    ranking has it (score and evidence of that day), everyone else as the window's."""
+                     score: Callable[[T], float], share: float = LEAD_SHARE) -> tuple[list[T], int]:
+    """The two tiers merged, and how many lead (those at ``share`` of the day's best or above). Each list
+    is best first; a leader appears as the day's ranking has it (score and evidence of that day), everyone
+    else as the window's."""
     best = max((score(x) for x in on_day), default=0.0)
-    leaders = [x for x in on_day if best > 0 and score(x) >= LEAD_SHARE * best]
+    leaders = [x for x in on_day if best > 0 and score(x) >= share * best]
     seen = {key(x) for x in leaders}
     return leaders + [x for x in window if key(x) not in seen], len(leaders)
 

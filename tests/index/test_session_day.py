@@ -68,3 +68,24 @@ def test_the_window_stops_at_the_first_and_last_dates(searcher):
     assert SessionDay(date.min).window(Filters()) == Filters(since=date.min, until=date(1, 1, 8))
     assert SessionDay(date.max, around=90).window(Filters()).until == date.max
     assert searcher.search_members("子育て支援", session_day=SessionDay(date.min)) == []
+
+
+def test_eval_reproduces_the_rule_with_other_settings(demo_db):
+    """`gikai eval members --lead-share/--around` measure the variants the module's docstring lists."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    def run(*extra: str) -> dict:
+        out = CliRunner().invoke(app, ["eval", "members", "--db", str(demo_db), "--json", *extra])
+        assert out.exit_code == 0, out.output
+        return json.loads(out.stdout)
+
+    default, everyone = run(), run("--lead-share", "0", "--around", "7")
+    assert (default["around_days"], default["lead_share"]) == (7, 0.5)
+    assert everyone["lead_share"] == 0.0
+    # Every member of the day first puts that day's passing mentions above the session's questioners.
+    assert everyone["ndcg@10"]["summary"] < default["ndcg@10"]["summary"]
+    assert CliRunner().invoke(app, ["eval", "members", "--db", str(demo_db), "--lead-share", "2"]).exit_code == 2
