@@ -5,7 +5,7 @@ const MAX_CHARS = 2000; // description of POST /v1/match (api.schemas.MatchReque
 const SEARCH_LIMIT = 20;
 const TIMELINE_PAGE = 20;
 const CHART_MAX = 500; // statements fetched to count per meeting date (dates only are shown)
-const FILTER_KEYS = ["q", "assembly", "since", "until"];
+const FILTER_KEYS = ["q", "assembly", "since", "until", "on"];
 
 const $ = (id) => document.getElementById(id);
 
@@ -153,6 +153,7 @@ function searchMembers(f) {
   if (f.assembly) body.assemblies = [f.assembly];
   if (f.since) body.since = f.since;
   if (f.until) body.until = f.until;
+  if (f.on) body.on = f.on; // the session day: that day's questioners first, then ±7 days (index/session_day.py)
   body.limit = SEARCH_LIMIT;
   return api("/v1/match", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 }
@@ -223,6 +224,7 @@ function showSearch() {
   $("q").value = currentFilters.q;
   $("since").value = currentFilters.since;
   $("until").value = currentFilters.until;
+  $("on").value = currentFilters.on;
   $("assembly").dataset.wanted = currentFilters.assembly;
   $("assembly").value = currentFilters.assembly;
   updateCounter();
@@ -371,6 +373,7 @@ function memberCard(m, rank, terms, queryTopics = []) {
         h("p", { class: "member-sub" },
           h("a", { href: withFilters(`/assemblies/${encodeURIComponent(m.assembly_code)}`), "data-nav": true }, m.assembly_name),
           ` ・ 関連する発言 ${m.matched_passages}段落／${m.meetings}会議`, span ? ` ・ 発言記録 ${span}` : ""))),
+    m.led_on ? h("p", { class: "led-on" }, `${formatDate(m.led_on)}に取り上げた議員（その日の発言で先頭に並べています）`) : null,
     m.reason ? h("p", { class: "reason" }, m.reason) : null,
     queryTopics.length && !(m.matched_topics || []).length
       ? h("p", { class: "weak-note" }, `関連は弱めです: この議員の発言は${queryTopics.map((t) => `「${t}」`).join("")}${queryTopics.length > 1 ? "のどれも" : "を"}取り上げておらず、説明の言葉に近い発言で並んでいます。`)
@@ -409,12 +412,13 @@ function csvCell(value) {
 }
 
 export function membersCsv(body) {
-  const rows = [["順位", "議員", "議会", "スコア", "一致した政策トピック", "根拠(会議・日付・URL)", "ブログ投稿(URL)"]];
+  const rows = [["順位", "議員", "議会", "スコア", "一致した政策トピック", "根拠(会議・日付・URL)", "ブログ投稿(URL)", "指定日に発言"]];
   (body.data || []).forEach((m, i) => {
     const evidence = new Set((m.evidence || []).map((ev) => `${ev.meeting_title}・${ev.date || "日付不明"}・${ev.source_url}`));
     const posts = new Set((m.posts || []).map((p) => p.source_url).filter(Boolean));
     const topics = (m.matched_topics || []).map((t) => t.label).join("、");
-    rows.push([(body.offset || 0) + i + 1, m.name, m.assembly_name, m.score.toFixed(3), topics, [...evidence].join("\n"), [...posts].join("\n")]);
+    rows.push([(body.offset || 0) + i + 1, m.name, m.assembly_name, m.score.toFixed(3), topics, [...evidence].join("\n"), [...posts].join("\n"),
+      m.led_on || ""]);
   });
   return "\uFEFF" + rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }
@@ -743,10 +747,16 @@ $("search-form").addEventListener("submit", (ev) => {
     assembly: $("assembly").value,
     since: $("since").value,
     until: $("until").value,
+    on: $("on").value,
   };
   if (!f.q) {
     setStatus($("search-status"), "error", "解決策・ニーズを入力してください。");
     $("q").focus();
+    return;
+  }
+  if (f.on && (f.since || f.until)) { // the API refuses the pair (422); say it here, in Japanese
+    setStatus($("search-status"), "error", "「この日に取り上げた議員を先に」と期間は一緒に指定できません。どちらかを空にしてください。");
+    $("on").focus();
     return;
   }
   const url = withFilters("/", f);

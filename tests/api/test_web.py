@@ -107,6 +107,30 @@ def test_evidence_marks_the_words_search_matched(page):
 
 
 @pytest.mark.slow
+def test_a_session_day_puts_that_days_questioners_first(page):
+    page.goto("/")
+    page.get_by_label("解決策・ニーズ").fill("子育て支援")
+    page.get_by_label("この日に取り上げた議員を先に").fill("2020-02-26")
+    page.get_by_role("button", name="議員を探す").click()
+    cards = page.locator("#member-list > li.card")
+    cards.first.wait_for()
+    assert parse_qs(urlparse(page.url).query)["on"] == ["2020-02-26"]
+    names = [n.strip() for n in page.locator("#member-list .member-name a").all_text_contents()]
+    # POST /v1/match with on: 増子ひろき, 東村邦浩 and 鈴木章浩 spoke on it that day; 森澤恭子 on the 28th.
+    assert names[:4] == ["増子ひろき", "東村邦浩", "鈴木章浩", "森澤恭子"]
+    assert [cards.nth(i).locator(".led-on").count() for i in range(4)] == [1, 1, 1, 0]
+    assert cards.first.locator(".led-on").inner_text().startswith("2020年2月26日に取り上げた議員")
+    page.screenshot(path=ARTIFACTS / "search-session-day.png", full_page=False)
+    page.reload()  # the day is part of the address, like the other filters
+    cards.first.wait_for()
+    _expect(page.get_by_label("この日に取り上げた議員を先に")).to_have_value("2020-02-26")
+    # With a period as well: the page says why in Japanese instead of sending what the API refuses.
+    page.get_by_label("期間（この日から）").fill("2020-02-01")
+    page.get_by_role("button", name="議員を探す").click()
+    _expect(page.locator("#search-status")).to_contain_text("一緒に指定できません")
+
+
+@pytest.mark.slow
 def test_search_shows_member_cards_with_evidence(page):
     _search(page, "産後ケア")
     cards = page.locator("#member-list > li.card")
@@ -241,9 +265,10 @@ def test_csv_download_of_the_member_list(page):
     raw = Path(download.path()).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
-    assert rows[0] == ["順位", "議員", "議会", "スコア", "一致した政策トピック", "根拠(会議・日付・URL)", "ブログ投稿(URL)"]
-    rank, member, assembly, score, topics, evidence, posts = rows[1]
-    assert posts == ""  # the demo index has no blog posts
+    assert rows[0] == ["順位", "議員", "議会", "スコア", "一致した政策トピック", "根拠(会議・日付・URL)", "ブログ投稿(URL)",
+                       "指定日に発言"]
+    rank, member, assembly, score, topics, evidence, posts, led_on = rows[1]
+    assert posts == "" and led_on == ""  # the demo index has no blog posts; no day was given
     assert (rank, member, assembly, topics) == ("1", first_name, "東京都議会", "産後ケア")
     # Members ranked on nearby wording only (the cards that say 関連は弱めです) have no topic in the file.
     weak = {c.locator(".member-name a").inner_text().strip() for c in page.locator("#member-list > li.card").all()
@@ -422,9 +447,10 @@ def test_result_card_shows_the_members_own_post_apart_from_evidence(browser, ros
     with page.expect_download() as info:
         page.get_by_role("button", name="CSV をダウンロード").click()
     rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_bytes().decode("utf-8-sig"), newline="")))
+    posts = rows[0].index("ブログ投稿(URL)")
     by_name = {r[1]: r for r in rows[1:]}
-    assert by_name["森澤恭子"][-1] == morisawa["posts"][0]["source_url"]
-    assert all(r[-1] == "" for name, r in by_name.items() if name != "森澤恭子")
+    assert by_name["森澤恭子"][posts] == morisawa["posts"][0]["source_url"]
+    assert all(r[posts] == "" for name, r in by_name.items() if name != "森澤恭子")
     card.scroll_into_view_if_needed()
     card.screenshot(path=ARTIFACTS / "search-with-posts.png")
     context.close()
