@@ -79,7 +79,7 @@ MEMBER_COLUMNS: list[tuple[str, Callable[[int, MemberHit], object]]] = [
     ("答弁の出典URL", lambda rank, m: _urls(m.answers)),
     ("投稿の出典URL", lambda rank, m: _urls(m.posts)),
     # Last, so the columns before keep their places: the on= day when the member leads for speaking on it.
-    ("on の日に発言", lambda rank, m: m.led_on or ""),
+    ("指定日に発言", lambda rank, m: m.led_on or ""),
 ]
 
 STATEMENT_COLUMNS: list[tuple[str, Callable[[int, Statement], object]]] = [

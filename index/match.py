@@ -15,7 +15,7 @@ import numpy as np
 
 from index.members import MemberScore
 from index.search import Filters, Searcher
-from index.session_day import SessionDay, lead_then_window
+from index.session_day import SessionDay, lead_members
 from nlp.tokenizer import tokenize
 
 TOPIC_MIN = 0.3
@@ -126,10 +126,7 @@ def match_members(searcher: Searcher, description: str, filters: Filters, limit:
         need = offset + limit
         on_day = match_members(searcher, description, session_day.on_day(filters), need)
         around = match_members(searcher, description, session_day.window(filters), need)
-        ranked, leaders = lead_then_window(on_day.members, around.members, key=lambda m: m.member.member_id,
-                                           score=lambda m: m.member.score, share=session_day.lead_share)
-        for m in ranked[:leaders]:
-            m.member.led_on = session_day.day
+        ranked = lead_members(session_day, on_day.members, around.members, lambda m: m.member)
         return MatchOutcome(around.topics, ranked[offset:need])
     found, engaged = description_topics(searcher, description, filters)
     with searcher.ranking(**ranking_settings(description, found)):

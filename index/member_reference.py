@@ -44,12 +44,6 @@ def _surface_tokens(tokenizer, text: str) -> list[str]:
     return [m.surface() for chunk in Tokenizer.chunks(text) for m in tokenizer.tokenize(chunk)]
 
 
-def _within(day: date | None, filters) -> bool:
-    if day is None:
-        return filters.since is None and filters.until is None
-    return (filters.since is None or day >= filters.since) and (filters.until is None or day <= filters.until)
-
-
 def member_references(db_path: str | Path, queries: list[dict], k: int = 10, dates: str = "around",
                       since: date | None = None, around: int = AROUND_DAYS, lead_share: float = LEAD_SHARE) -> dict:
     """nDCG@k of the naive reference and the labels' ceiling, by query kind, with each query's date used
@@ -72,7 +66,7 @@ def member_references(db_path: str | Path, queries: list[dict], k: int = 10, dat
         """Members by their best speech within the filter's dates, best first."""
         best: dict[str, float] = {}
         for (member, spoken, _), score in zip(speeches, scores, strict=True):
-            if _within(spoken, filters):
+            if filters.admits_day(spoken):
                 best[member] = max(best.get(member, float("-inf")), score)
         return sorted(best.items(), key=lambda item: (-item[1], item[0]))
 
@@ -92,7 +86,7 @@ def member_references(db_path: str | Path, queries: list[dict], k: int = 10, dat
             ranked = [member for member, _ in listed]
         kind = q.get("kind", "all")
         naive[kind].append(ndcg_at_k(ranked, relevant, k))
-        reachable = [m for m in relevant if any(_within(d, scope) for d in spoke_on.get(m, ()))]
+        reachable = [m for m in relevant if any(scope.admits_day(d) for d in spoke_on.get(m, ()))]
         ceiling[kind].append(ndcg_at_k(sorted(reachable, key=lambda m: -relevant[m]), relevant, k))
     return {
         f"naive_ndcg@{k}": {kind: round(sum(v) / len(v), 4) for kind, v in sorted(naive.items())},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from index.bm25 import Bm25Index, _arrow
 from index.dense import DenseIndex
 from index.members import MemberScore, rank_members
 from index.people import POST_KIND
-from index.session_day import SessionDay, lead_then_window
+from index.session_day import SessionDay, lead_members
 from index.speech_bm25 import SpeechBm25
 from index.topic_scores import PassageTopics
 from nlp.tokenizer import tokenize
@@ -42,8 +43,17 @@ TOPIC_WEIGHT = 0.2
 # of file blocks for the hits' text. 64 MB rather than 128 took each process's own memory down by
 # ~60 MB at a million statements with the same latency under load (two processes: 1,903 MB PSS, p95
 # statement / member / match 48.7 / 68.7 / 85.5 ms; with 128 MB 2,013 MB and 51.5 / 74.9 / 93.3 ms, run
-# one after the other). The topic list's join needed more than 96 MB, so its counts come from memory.
+# one after the other; `GIKAI_READER_MEMORY_LIMIT=128MB gikai loadtest --workers 2` runs the old size).
+# The topic list's join needed more than 96 MB, so its counts come from memory.
 READER_MEMORY_LIMIT = "64MB"
+
+
+def reader_memory_limit() -> str:
+    """``READER_MEMORY_LIMIT``, or the size in ``GIKAI_READER_MEMORY_LIMIT`` (to measure another)."""
+    value = os.environ.get("GIKAI_READER_MEMORY_LIMIT", "").strip() or READER_MEMORY_LIMIT
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", value, re.IGNORECASE):
+        raise ValueError(f"GIKAI_READER_MEMORY_LIMIT: {value!r} is not a size like 64MB")
+    return value
 # A passage engages with a topic from this tagger score on (a mere mention in a list scores lower).
 ENGAGED = 0.5
 
@@ -58,6 +68,12 @@ class Filters:
     since: date | None = None
     until: date | None = None
     member_id: str | None = None
+
+    def admits_day(self, day: date | None) -> bool:
+        """Whether a statement of ``day`` passes the date filters (an undated one fails any, as in SQL)."""
+        if day is None:
+            return self.since is None and self.until is None
+        return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
 
     def sql(self, alias: str = "p") -> tuple[str, dict]:
         clauses, params = [], {}
@@ -415,7 +431,7 @@ class Searcher:
                 # (A SET, not a connect() config: DuckDB refuses a second connection to the same
                 # file with another configuration, and tests and notebooks open it plainly.)
                 self._con = duckdb.connect(str(self.db_path), read_only=True)
-                self._con.execute(f"SET memory_limit = '{READER_MEMORY_LIMIT}'")
+                self._con.execute(f"SET memory_limit = '{reader_memory_limit()}'")
                 # Lookups touch a few rows; DuckDB's parallel scans would only fight concurrent requests.
                 self._con.execute("SET threads = 1")
                 self._identity = identity
@@ -766,11 +782,7 @@ class Searcher:
             around = rank_members(self, cur, q, tokens, session_day.window(filters), need, 0, evidence)
         finally:
             cur.close()
-        ranked, leaders = lead_then_window(on_day, around, key=lambda m: m.member_id, score=lambda m: m.score,
-                                           share=session_day.lead_share)
-        for m in ranked[:leaders]:
-            m.led_on = session_day.day
-        return ranked[offset:need]
+        return lead_members(session_day, on_day, around, lambda m: m)[offset:need]
 
     def rank_members_for_tokens(self, text: str, tokens: list[str], filters: Filters, limit: int = 10, offset: int = 0,
                                 evidence: int = 3) -> list[MemberScore]:

@@ -73,6 +73,16 @@ def lead_then_window(on_day: list[T], window: list[T], key: Callable[[T], Hashab
     return leaders + [x for x in window if key(x) not in seen], len(leaders)
 
 
+def lead_members(session_day: SessionDay, on_day: list[T], around: list[T], member: Callable[[T], object]) -> list[T]:
+    """Member rankings (``MemberScore`` or what ``member`` finds one in) merged by ``lead_then_window``; the
+    leaders get ``led_on`` = the day."""
+    ranked, leaders = lead_then_window(on_day, around, key=lambda x: member(x).member_id,
+                                       score=lambda x: member(x).score, share=session_day.lead_share)
+    for x in ranked[:leaders]:
+        member(x).led_on = session_day.day
+    return ranked
+
+
 def session_day_for(on: date | None, around: int | None, filters: Filters) -> SessionDay | None:
     """The session day a request asks for (``on``, ``around``), or None; a ValueError names what does not fit
     (the API answers it with 422, the CLI and ``index.frames`` pass it on)."""

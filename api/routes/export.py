@@ -61,7 +61,7 @@ def export_members(
     evidence: Annotated[int, Query(ge=0, le=10, description="議員ごとの根拠段落の数 (0 なら答弁・投稿も含めて根拠なし)")] = 3,
 ) -> StreamingResponse:
     """`/v1/members/search` と同じ条件 (`on` も) で、最大1,000人を CSV または JSONL で返します (CRM への取り込み用)。
-    CSV には根拠の発言ID・出典URL・抜粋の列と、`on` の日に発言して先頭に並んだ議員ならその日付の列があります。"""
+    CSV には根拠の発言ID・出典URL・抜粋の列と、`on` の日に発言して先頭に並んだ議員ならその日付の列「指定日に発言」があります。"""
     hits = searcher.search_members(q, limit=page.limit, offset=page.offset, filters=filters, evidence=evidence,
                                    session_day=session_day)
     items = (MemberHit.of(h) for h in hits)

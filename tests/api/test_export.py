@@ -50,7 +50,7 @@ def test_members_csv_on_a_session_day_as_the_api(client):
     rows = _csv(client.get("/v1/members/search.csv", params=params))
     api = client.get("/v1/members/search", params=params).json()["data"]
     assert [row["議員ID"] for row in rows] == [m["member_id"] for m in api]
-    assert [row["on の日に発言"] for row in rows] == ["2020-02-26", "2020-02-26", "", ""]
+    assert [row["指定日に発言"] for row in rows] == ["2020-02-26", "2020-02-26", "", ""]
     assert [json.loads(line)["led_on"] for line in client.get("/v1/members/search.jsonl", params=params).text
             .splitlines()] == ["2020-02-26", "2020-02-26", None, None]
     bad = client.get("/v1/members/search.csv", params={**params, "since": "2020-01-01"})

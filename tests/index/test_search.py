@@ -125,3 +125,26 @@ def test_the_reader_keeps_duckdb_to_its_memory_limit(searcher):
     finally:
         cur.close()
     assert READER_MEMORY_LIMIT == "64MB" and limit in ("61.0 MiB", "64.0 MB", "61.0MiB", "64.0MB")
+
+
+def test_another_reader_memory_limit_from_the_environment(demo_db, monkeypatch, tmp_path):
+    import shutil
+
+    import pytest
+
+    from index.search import Searcher, reader_memory_limit
+
+    # A copy: DuckDB shares one database (and its memory limit) per file within a process.
+    db = tmp_path / "index.duckdb"
+    shutil.copy(demo_db, db)
+    monkeypatch.setenv("GIKAI_READER_MEMORY_LIMIT", "128MB")
+    other = Searcher(db)
+    cur = other.cursor()
+    try:
+        assert cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] in ("122.0 MiB", "128.0 MB")
+    finally:
+        cur.close()
+        other.close()
+    monkeypatch.setenv("GIKAI_READER_MEMORY_LIMIT", "lots")
+    with pytest.raises(ValueError, match="GIKAI_READER_MEMORY_LIMIT: 'lots' is not a size like 64MB"):
+        reader_memory_limit()
