@@ -214,7 +214,7 @@ def _print_members(query: str, hits, terms: list[str]) -> None:
         name = f"{m.name}\n({m.led_on:%m/%d} に発言)" if m.led_on else m.name
         table.add_row(str(i), name, m.assembly_name,
                       f"{m.score:.2f}\nfocus {p.focus:.2f}\nspeech {p.speech:.2f}\nanswers {p.answers:.2f}\n"
-                      f"breadth {p.breadth:.2f}", evidence)
+                      f"breadth {p.breadth:.2f}" + (f"\ntopic {p.topic:.2f}" if p.topic else ""), evidence)
     console.print(table)
 
 

@@ -68,6 +68,7 @@ MEMBER_COLUMNS: list[tuple[str, Callable[[int, MemberHit], object]]] = [
     # The fifth part of the score (JSON parts.posts): without it the parts did not add up to スコア
     # for a member with blog posts, and the CSV could not say why they ranked.
     ("投稿の一致度", lambda rank, m: m.parts.posts),
+    ("トピックの加点", lambda rank, m: m.parts.topic),
     ("新しさ", lambda rank, m: m.parts.recency),
     ("一致した段落数", lambda rank, m: m.matched_passages),
     ("取り上げた会議数", lambda rank, m: m.meetings),

@@ -65,6 +65,8 @@ class ScoreParts(BaseModel):
     breadth: float = Field(description="取り上げた会議の数による加点")
     speech: float = Field(default=0.0, description="本人の発言全体 (1回の登壇) の一致度: 最も一致した発言を、選択範囲で最も一致した発言に対する比で。本人の最良の段落が選択範囲の最良の段落の半分に届かなければ、その割合で割り引く")
     posts: float = Field(default=0.0, description="本人のブログ・サイトの投稿の一致度 (議会での発言とは別に、低い重みで)")
+    topic: float = Field(default=0.0, description="POST /v1/match のみ: 説明の政策トピックに取り組む本人の質問段落が一致段落の中にあれば"
+                                                  "加わる一定の加点 (そのときの根拠はその段落)。議員検索では常に 0")
     recency: float = Field(description="一致段落の平均の新しさ (1 = 最新)")
     relative: float = Field(description="1位を1とした相対スコア")
 

@@ -54,9 +54,10 @@ JAPANESE_FONT_FILES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 
 MEMBER_COLUMNS = {
     "rank": "int64", "member_id": "str", "name": "str", "assembly_code": "str", "assembly": "str",
-    # score = focus + answers + breadth + speech + posts (the parts of GET /v1/members/search).
+    # score = focus + answers + breadth + speech + posts + topic (the parts of GET /v1/members/search;
+    # topic only in match).
     "score": "float64", "relative": "float64", "focus": "float64", "answers": "float64", "breadth": "float64",
-    "speech": "float64", "posts": "float64",
+    "speech": "float64", "posts": "float64", "topic": "float64",
     "recency": "float64", "matched_passages": "int64", "meetings": "int64",
     "first_date": "datetime", "last_date": "datetime",
     "evidence_statement_id": "str", "evidence_date": "datetime", "evidence_meeting": "str",
@@ -556,7 +557,8 @@ class Gikai:
             "rank": rank, "member_id": m.member_id, "name": m.name, "assembly_code": m.assembly_code,
             "assembly": m.assembly_name, "score": m.score, "relative": m.parts.get("relative"),
             "focus": m.parts.get("focus"), "answers": m.parts.get("answers"), "breadth": m.parts.get("breadth"),
-            "speech": m.parts.get("speech", 0.0), "posts": m.parts.get("posts", 0.0), "recency": m.parts.get("recency"),
+            "speech": m.parts.get("speech", 0.0), "posts": m.parts.get("posts", 0.0),
+            "topic": m.parts.get("topic", 0.0), "recency": m.parts.get("recency"),
             "matched_passages": m.matched_passages, "meetings": m.meetings,
             "first_date": m.first_date, "last_date": m.last_date,
             "evidence_statement_id": best.statement_id if best else None,

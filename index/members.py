@@ -17,7 +17,8 @@ from what the executive or the chair said), each passage scored by BM25:
 * ``posts``: what they write about it on their own blog or site (crawled posts),
   weighted lower and forgotten faster, and shown as separate evidence.
 
-``score = focus + W_ANSWERS·answers + W_BREADTH·log(meetings) + speech_weight(words)·speech + W_POSTS·posts``; every part is
+``score = focus + W_ANSWERS·answers + W_BREADTH·log(meetings) + speech_weight(words)·speech + W_POSTS·posts``
+(+ ``topic`` = W_TOPIC in ``index.match`` for a member whose matching questions take up the description's topics); every part is
 returned with the evidence passages, so a user can see why a member ranks.
 """
 
@@ -51,6 +52,19 @@ RECENCY_HALF_LIFE_YEARS = 4.0
 # keeps its embedding weight (Searcher.dense_weight). See README "品質".
 MEMBER_DENSE_WEIGHT = 0.0
 W_POSTS = 0.25
+# index.match: the part of a member who has a matching passage that takes up a topic of the company's
+# description (tagged with it); their evidence is then those passages. Dev member queries sent as
+# descriptions, nDCG@10 topic / summary (session day; per day; whole index), and the ten company
+# descriptions (top-5 evidence on their topics, members with a matched topic):
+#   0:                            0.920 / 0.957, 0.915 / 0.924, 0.809 / 0.873; 91.5 %, 94 %
+#   0.5:                          0.920 / 0.956, 0.915 / 0.924, 0.810 / 0.872; 91.5 %, 94 %
+#   1.0:                          0.920 / 0.956, 0.915 / 0.924, 0.810 / 0.869; 93.6 %, 96 %   ← kept
+#   2.0:                          0.920 / 0.953, 0.915 / 0.921, 0.806 / 0.869; 93.6 %, 96 %
+#   0.5 × the best score:         0.920 / 0.952, 0.915 / 0.921, 0.804 / 0.869; 93.6 %, 96 %
+#   those members always first:   0.920 / 0.954, 0.915 / 0.915, 0.799 / 0.869; 96.7 %, 98 %
+# Always first loses where a short question reads as a broad topic (受け入れ施設 → 公共施設マネジメント) that
+# the member who asked never took up.
+W_TOPIC = 1.0
 # The member's best whole speech (index.speech_bm25), relative to the best speech of the
 # selection. Dev member nDCG@10 (topic / summary), date-filtered: 0.909 / 0.906 without it,
 # 0.910 / 0.923 at weight 2–5 (flat); over the whole index 0.776 / 0.797 → 0.808 / 0.862 at 4.
@@ -151,8 +165,11 @@ def _candidates(scored: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.n
 
 def rank_members(
     searcher: Searcher, cur: duckdb.DuckDBPyConnection, text: str, tokens: list[str], filters: Filters, limit: int,
-    offset: int, evidence: int,
+    offset: int, evidence: int, on_need: list[np.ndarray] | None = None,
 ) -> list[MemberScore]:
+    """Members best first, with their parts and evidence. ``on_need``: sorted arrays of passage ids that take
+    up the need (``index.match``: per topic of the description, the passages tagged with it); a member with
+    such a passage among their matching ones gets the ``topic`` part, and their evidence is drawn from those."""
     with searcher.ranking(dense_weight=MEMBER_DENSE_WEIGHT):
         own = searcher.hybrid_arrays(cur, text, tokens, filters, ("member",), CANDIDATE_PASSAGES)
         answers = searcher.hybrid_arrays(cur, text, tokens, filters, ("executive",), CANDIDATE_PASSAGES) \
@@ -229,6 +246,21 @@ def rank_members(
     parts_recency = np.where(n_own[candidates] > 0,
                              np.round(recency_sum[candidates] / np.maximum(n_own[candidates], 1), 4), 0.0)
     totals = parts_focus + parts_answers + parts_breadth + parts_posts + parts_speech
+    # A company's description (``index.match``): a member with a matching passage that takes up one of
+    # its topics gets a fixed part, and shows those passages as evidence.
+    takes_up = np.zeros(len(candidates), dtype=bool)
+    if on_need is not None:
+        # A binary search per topic: a broad topic holds 10⁵ passages at a million, the candidates a few thousand.
+        on_need_own = np.zeros(len(own_pids), dtype=bool)
+        for pids in on_need:
+            if len(pids):
+                at = np.minimum(np.searchsorted(pids, own_pids), len(pids) - 1)
+                on_need_own |= pids[at] == own_pids
+        speaks_on_need = np.zeros(n_members, dtype=bool)
+        speaks_on_need[own_member[on_need_own]] = True
+        takes_up = speaks_on_need[candidates]
+    parts_topic = np.where(takes_up, W_TOPIC, 0.0)
+    totals = totals + parts_topic
     # Best first, ties by member id, as a sort of (-total, member_id) over every candidate.
     head = min(len(candidates), offset + limit)
     if head == 0:
@@ -244,7 +276,7 @@ def rank_members(
     for i in page_idx:
         parts = {"focus": float(parts_focus[i]), "answers": float(parts_answers[i]),
                  "breadth": float(parts_breadth[i]), "posts": float(parts_posts[i]),
-                 "speech": float(parts_speech[i]),
+                 "speech": float(parts_speech[i]), "topic": float(parts_topic[i]),
                  "recency": float(parts_recency[i])}
         ranked.append((float(totals[i]), member_names[candidates[i]], parts, int(candidates[i])))
     page = [(total, member, parts) for total, member, parts, _ in ranked]
@@ -257,6 +289,11 @@ def rank_members(
         return [(v, pid) for v, pid in best if v >= EVIDENCE_MIN_SHARE * best[0][0]]
 
     wanted_own = {m: shown(best_of(own_pids, own_member, own_value, c, evidence)) for _, m, _, c in ranked}
+    if on_need is not None:  # the passages that earned the topic part are what shows it
+        for i, (_, m, _, c) in zip(page_idx, ranked, strict=True):
+            if takes_up[i]:
+                wanted_own[m] = shown(best_of(own_pids[on_need_own], own_member[on_need_own],
+                                              own_value[on_need_own], c, evidence))
     # evidence=0 asks for names and scores only: no passage of any kind is fetched.
     wanted_ans = {m: best_of(ans_pids, ans_member, ans_rel, c, 1 if evidence else 0) for _, m, _, c in ranked}
     wanted_posts = {m: best_of(post_pids, post_member, post_value, c, POST_EVIDENCE if evidence else 0)

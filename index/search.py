@@ -785,10 +785,10 @@ class Searcher:
         return lead_members(session_day, on_day, around, lambda m: m)[offset:need]
 
     def rank_members_for_tokens(self, text: str, tokens: list[str], filters: Filters, limit: int = 10, offset: int = 0,
-                                evidence: int = 3) -> list[MemberScore]:
+                                evidence: int = 3, on_need: list[np.ndarray] | None = None) -> list[MemberScore]:
         cur = self.cursor()
         try:
-            return rank_members(self, cur, text, tokens, filters, limit, offset, evidence)
+            return rank_members(self, cur, text, tokens, filters, limit, offset, evidence, on_need)
         finally:
             cur.close()
 

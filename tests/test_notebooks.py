@@ -108,12 +108,12 @@ def _check_results(stem, nb, out_dir):
             header = list(rows[0])
         assert header == [
             "rank", "member_id", "name", "assembly", "score", "focus", "speech", "answers", "breadth", "posts",
-            "matched_passages", "meetings", "matched_topics", "reason", "evidence_date", "evidence_meeting",
+            "topic", "matched_passages", "meetings", "matched_topics", "reason", "evidence_date", "evidence_meeting",
             "evidence_excerpt", "evidence_url", "answer_url"]
         assert [r["rank"] for r in rows] == [str(i) for i in range(1, 11)]  # LIMIT = 10
         # The stacked "score breakdown" is the whole score (speech, the largest part, used to be missing).
         for r in rows:
-            parts = sum(float(r[k]) for k in ("focus", "speech", "answers", "breadth", "posts"))
+            parts = sum(float(r[k]) for k in ("focus", "speech", "answers", "breadth", "posts", "topic"))
             assert abs(parts - float(r["score"])) < 1e-3, r["name"]
         assert float(rows[0]["speech"]) > float(rows[0]["focus"])
         # The description names 産後ケア and LINE: 荒木ちはる's evidence takes up both, 森澤恭子's 産後ケア (three
@@ -154,5 +154,5 @@ def test_narrative_matches_the_ranking():
     nb = nbformat.read(ROOT / "notebooks" / "03_solution_to_members.ipynb", as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "代表語で検索語を補います" not in text
-    for part in ("focus", "speech", "answers", "breadth", "posts"):
+    for part in ("focus", "speech", "answers", "breadth", "posts", "topic"):
         assert f"`{part}`" in text, part

@@ -316,6 +316,7 @@ function scoreParts(m) {
     ["breadth", "取り上げた会議数", p.breadth || 0],
   ];
   if ((p.posts || 0) > 0) parts.push(["posts", "ブログ", p.posts]); // the member's own blog/site posts, only when they count
+  if ((p.topic || 0) > 0) parts.push(["topic", "政策トピック", p.topic]); // match: a question on the description's topics
   const total = parts.reduce((n, [, , v]) => n + v, 0) || 1;
   const label = `相対スコア ${Math.round(rel * 100)}%（` + parts.map(([, n, v]) => `${n} ${v.toFixed(2)}`).join("、") + "）";
   const bar = h("div", { class: "scorebar", role: "img", "aria-label": label },

@@ -10,7 +10,7 @@ def test_search_members_returns_ranked_members_with_evidence(client):
     assert names[:3] == ["荒木ちはる", "和泉なおみ", "増子ひろき"]
     assert set(names) == {"荒木ちはる", "和泉なおみ", "増子ひろき", "曽根はじめ", "藤井とものり"}
     first = body["data"][0]
-    assert set(first["parts"]) == {"focus", "answers", "breadth", "posts", "speech", "recency", "relative"}
+    assert set(first["parts"]) == {"focus", "answers", "breadth", "posts", "speech", "topic", "recency", "relative"}
     ev = first["evidence"][0]
     assert "待機児童" in (ev["heading"] or "") + ev["text"]
     assert ev["source_url"].startswith("https://www.gikai.metro.tokyo.jp/record/proceedings/")

@@ -153,7 +153,7 @@ def test_search_shows_member_cards_with_evidence(page):
     legend = first.locator(".legend").inner_text()
     assert "本人の質問" in legend and "発言全体" in legend
     explained = page.locator(".score-help dt").all_text_contents()
-    for part in ("本人の質問", "発言全体", "執行部答弁", "取り上げた会議数"):  # every part of the bar is explained
+    for part in ("本人の質問", "発言全体", "執行部答弁", "取り上げた会議数", "政策トピック"):  # every part of the bar is explained
         assert part in legend and any(part in t for t in explained), part
     page.screenshot(path=ARTIFACTS / "search-sango-care.png", full_page=True)
 
@@ -188,10 +188,13 @@ def test_cards_that_raise_none_of_the_needs_topics_say_they_are_weaker(page):
 
 @pytest.mark.slow
 def test_answer_to_a_question_not_quoted_is_set_apart(page):
-    # 荒木ちはる's quoted passages are about LINE and online applications; the answer that matches
-    # the need best (online consultations for pregnant women) replies to another of her questions,
-    # so it must not sit under the last quote as if it answered that one.
-    _search(page, "病児保育のオンライン予約システム。LINEから予約できる")
+    # 荒木ちはる's quoted passages are her questions on the description's topics (待機児童, 保育); the
+    # answer that matches the need best (online consultations for pregnant women) replies to another of
+    # her questions, so it must not sit under the last quote as if it answered that one. (The sick-child
+    # description showed this before the match's topic part: her 妊産婦 question is now quoted there.)
+    _search(page, "保育園の空き枠をリアルタイムで見える化し、入園を希望する保護者と保育施設をマッチングするシステムを提供しています。"
+                  "あわせて保育士の求人・定着支援サービスを展開しており、保育人材の確保と処遇改善に取り組む自治体をサポートします。"
+                  "待機児童の解消と、保護者が安心して働き続けられる環境づくりに貢献します。")  # long-09 of data/eval
     card = page.locator("#member-list > li.card").filter(has_text="荒木ちはる").first
     card.wait_for()
     other = card.locator(":scope > .answer-other")

@@ -15,7 +15,7 @@ def test_members_for_taiki_jido_have_evidence_with_the_words(searcher):
         assert m.evidence, m.name
         assert any("待機児童" in (e.heading or "") + e.text for e in m.evidence)
         assert all(e.url.startswith("https://www.gikai.metro.tokyo.jp/record/") for e in m.evidence)
-        assert set(m.parts) == {"focus", "answers", "breadth", "posts", "speech", "recency", "relative"}
+        assert set(m.parts) == {"focus", "answers", "breadth", "posts", "speech", "topic", "recency", "relative"}
         assert m.score == max(m.score, 0) and m.parts["focus"] > 0
     assert [m.score for m in results] == sorted((m.score for m in results), reverse=True)
 
