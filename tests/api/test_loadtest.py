@@ -85,7 +85,7 @@ def test_unreachable_server_is_errors_not_a_crash():
     result = run_load("http://127.0.0.1:9", ["保育"], clients=2, seconds=0.3, timeout=1, warmup=False)
     assert result["requests"] > 0 and result["errors"] == result["requests"] and result["pass"] is False
     assert all(set(e["status_counts"]) == {"exception"} for e in result["endpoints"].values())
-    assert "ConnectError" in result["endpoints"]["members"]["error_examples"][0]
+    assert "ClientConnectorError: Cannot connect to host 127.0.0.1:9" in result["endpoints"]["members"]["error_examples"][0]
 
 
 def test_mix_and_percentiles():
@@ -132,17 +132,18 @@ def test_each_client_keeps_its_own_connection(demo_db, tmp_path):
 
 def test_clients_start_spread_out_however_long_their_connections_take_to_make(server, monkeypatch):
     """With ``think``, the clients' first requests are spread over the first pause. Clients that made
-    their connection inside the timed run blocked the event loop (httpx: 22 ms a client here), and
+    their connection inside the timed run blocked the event loop (httpx made one in 22 ms here), and
     every client whose start fell in that time sent its first request at the same instant: a burst the
     server queued, which was the run's p99 (300-500 ms at 50 clients)."""
     import time
 
     import api.loadtest as loadtest
 
-    class SlowToMake(httpx.AsyncClient):
-        def __init__(self, *args, **kwargs):
-            time.sleep(0.03)
-            super().__init__(*args, **kwargs)
+    make = loadtest._session
+
+    def slow_to_make(*args, **kwargs):
+        time.sleep(0.03)
+        return make(*args, **kwargs)
 
     first_sent: dict[int, float] = {}
     send = loadtest._send
@@ -151,7 +152,7 @@ def test_clients_start_spread_out_however_long_their_connections_take_to_make(se
         first_sent.setdefault(id(http), time.perf_counter())
         return await send(http, endpoint, query)
 
-    monkeypatch.setattr(loadtest.httpx, "AsyncClient", SlowToMake)
+    monkeypatch.setattr(loadtest, "_session", slow_to_make)
     monkeypatch.setattr(loadtest, "_send", recording)
     result = run_load(server, ["保育", "防災", "待機児童"], clients=20, seconds=2.0, think=0.5, warmup=False)
     assert result["errors"] == 0 and len(first_sent) == 20
