@@ -129,10 +129,14 @@ def match_members(searcher: Searcher, description: str, filters: Filters, limit:
         ranked = lead_members(session_day, on_day.members, around.members, lambda m: m.member)
         return MatchOutcome(around.topics, ranked[offset:need])
     found, engaged = description_topics(searcher, description, filters)
-    on_need = [engaged[t.topic_id] for t in found] if found else None
+    topic_ids = [t.topic_id for t in found]
+
+    def on_need(pids: np.ndarray) -> np.ndarray:
+        return searcher.passages_on_topics(pids, topic_ids, TOPIC_MIN)
+
     with searcher.ranking(**ranking_settings(description, found)):
         members = searcher.rank_members_for_tokens(description, tokenize(description), filters, limit, offset,
-                                                   on_need=on_need)
+                                                   on_need=on_need if found else None)
     own = searcher.own_passages(engaged, [m.member_id for m in members])
     outcome = []
     for member in members:

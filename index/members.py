@@ -24,6 +24,7 @@ returned with the evidence passages, so a user can see why a member ranks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -55,7 +56,8 @@ W_POSTS = 0.25
 # index.match: the part of a member who has a matching passage that takes up a topic of the company's
 # description (tagged with it); their evidence is then those passages. Dev member queries sent as
 # descriptions, nDCG@10 topic / summary (session day; per day; whole index), and the ten company
-# descriptions (top-5 evidence on their topics, members with a matched topic):
+# descriptions (top-5 evidence on their topics, members with a matched topic); `make eval` after editing
+# W_TOPIC reproduces a row (the last two rows changed the code):
 #   0:                            0.920 / 0.957, 0.915 / 0.924, 0.809 / 0.873; 91.5 %, 94 %
 #   0.5:                          0.920 / 0.956, 0.915 / 0.924, 0.810 / 0.872; 91.5 %, 94 %
 #   1.0:                          0.920 / 0.956, 0.915 / 0.924, 0.810 / 0.869; 93.6 %, 96 %   ← kept
@@ -165,11 +167,11 @@ def _candidates(scored: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.n
 
 def rank_members(
     searcher: Searcher, cur: duckdb.DuckDBPyConnection, text: str, tokens: list[str], filters: Filters, limit: int,
-    offset: int, evidence: int, on_need: list[np.ndarray] | None = None,
+    offset: int, evidence: int, on_need: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> list[MemberScore]:
-    """Members best first, with their parts and evidence. ``on_need``: sorted arrays of passage ids that take
-    up the need (``index.match``: per topic of the description, the passages tagged with it); a member with
-    such a passage among their matching ones gets the ``topic`` part, and their evidence is drawn from those."""
+    """Members best first, with their parts and evidence. ``on_need``: which of some passages take up the need
+    (``index.match``: tagged with a topic of the description); a member with such a passage among their
+    matching ones gets the ``topic`` part, and their evidence is drawn from those."""
     with searcher.ranking(dense_weight=MEMBER_DENSE_WEIGHT):
         own = searcher.hybrid_arrays(cur, text, tokens, filters, ("member",), CANDIDATE_PASSAGES)
         answers = searcher.hybrid_arrays(cur, text, tokens, filters, ("executive",), CANDIDATE_PASSAGES) \
@@ -249,13 +251,8 @@ def rank_members(
     # A company's description (``index.match``): a member with a matching passage that takes up one of
     # its topics gets a fixed part, and shows those passages as evidence.
     takes_up = np.zeros(len(candidates), dtype=bool)
-    if on_need is not None:
-        # A binary search per topic: a broad topic holds 10⁵ passages at a million, the candidates a few thousand.
-        on_need_own = np.zeros(len(own_pids), dtype=bool)
-        for pids in on_need:
-            if len(pids):
-                at = np.minimum(np.searchsorted(pids, own_pids), len(pids) - 1)
-                on_need_own |= pids[at] == own_pids
+    on_need_own = on_need(own_pids) if on_need is not None else np.zeros(len(own_pids), dtype=bool)
+    if on_need_own.any():
         speaks_on_need = np.zeros(n_members, dtype=bool)
         speaks_on_need[own_member[on_need_own]] = True
         takes_up = speaks_on_need[candidates]
@@ -288,12 +285,10 @@ def rank_members(
     def shown(best: list[tuple[float, int]]) -> list[tuple[float, int]]:
         return [(v, pid) for v, pid in best if v >= EVIDENCE_MIN_SHARE * best[0][0]]
 
-    wanted_own = {m: shown(best_of(own_pids, own_member, own_value, c, evidence)) for _, m, _, c in ranked}
-    if on_need is not None:  # the passages that earned the topic part are what shows it
-        for i, (_, m, _, c) in zip(page_idx, ranked, strict=True):
-            if takes_up[i]:
-                wanted_own[m] = shown(best_of(own_pids[on_need_own], own_member[on_need_own],
-                                              own_value[on_need_own], c, evidence))
+    # A member with the topic part shows the passages that earned it.
+    wanted_own = {m: shown(best_of(own_pids[on_need_own], own_member[on_need_own], own_value[on_need_own], c, evidence)
+                           if takes_up[i] else best_of(own_pids, own_member, own_value, c, evidence))
+                  for i, (_, m, _, c) in zip(page_idx, ranked, strict=True)}
     # evidence=0 asks for names and scores only: no passage of any kind is fetched.
     wanted_ans = {m: best_of(ans_pids, ans_member, ans_rel, c, 1 if evidence else 0) for _, m, _, c in ranked}
     wanted_posts = {m: best_of(post_pids, post_member, post_value, c, POST_EVIDENCE if evidence else 0)

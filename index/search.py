@@ -785,7 +785,8 @@ class Searcher:
         return lead_members(session_day, on_day, around, lambda m: m)[offset:need]
 
     def rank_members_for_tokens(self, text: str, tokens: list[str], filters: Filters, limit: int = 10, offset: int = 0,
-                                evidence: int = 3, on_need: list[np.ndarray] | None = None) -> list[MemberScore]:
+                                evidence: int = 3, on_need: Callable[[np.ndarray], np.ndarray] | None = None
+                                ) -> list[MemberScore]:
         cur = self.cursor()
         try:
             return rank_members(self, cur, text, tokens, filters, limit, offset, evidence, on_need)
@@ -801,6 +802,15 @@ class Searcher:
             return self._state().passage_topics(cur).best(passage_ids, topic_ids)
         finally:
             cur.close()
+
+    def passages_on_topics(self, pids: np.ndarray, topic_ids: list[str], min_score: float) -> np.ndarray:
+        """Per passage: whether the tagger scores it ``min_score`` or more on one of ``topic_ids``, from memory."""
+        cur = self.cursor()
+        try:
+            topics = self._state().passage_topics(cur)
+        finally:
+            cur.close()
+        return topics.evidence(np.asarray(pids, dtype=np.int32), [(t, 1.0) for t in topic_ids]) >= min_score
 
     def topic_passages(self, topic_ids: list[str], filters: Filters, min_score: float) -> dict[str, np.ndarray]:
         """Per topic: ids of the members' own passages in the selection that engage with it
