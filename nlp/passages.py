@@ -6,7 +6,8 @@ subjects in the text itself:
 
 * a short heading paragraph ``子育て支援、女性活躍について伺います。`` opens a subject;
 * ``まず、`` ``次に、`` ``最後に、`` open one (questions and answers alike);
-* ``…知事の見解を伺います。`` closes a sub-question.
+* ``…知事の見解を伺います。`` closes a sub-question, and so does a demand without a question
+  (``…検討を求めておきます。`` ``…要望しておきます。``): the next subject often follows unannounced.
 
 Each passage keeps the heading it falls under until its question closes
 (``…伺います。``); after that only a new heading or opener sets one. Speakers
@@ -45,7 +46,7 @@ _HEADING = re.compile(
 )
 # ``…観戦について、どのように取り組むのか伺います。`` is a question, not a subject line.
 _QUESTION_TAIL = re.compile(r"どのよう|いかが|のか|見解|所見|認識|考え")
-_CLOSER = re.compile(r"(伺います|伺いたい|お伺いします|求めます|お答えください|見解を|所見を|いかがですか|いかがか|でしょうか|ですか|尋ねします|伺う)[。？?]?$")
+_CLOSER = re.compile(r"(伺います|伺いたい|お伺いします|求めます|求めておきます|求めておきたいと思います|求めるものです|要望します|要望いたします|要望しておきます|お答えください|見解を|所見を|いかがですか|いかがか|でしょうか|ですか|尋ねします|伺う)[。？?]?$")
 # ``そこで、…について伺います。`` concludes the paragraphs before it; it is the question, not a new heading.
 _CONCLUDES = re.compile(r"^(そこで|そのため|したがって|以上|これらを踏まえ|こうしたことから)")
 # ``そこでお伺いします。`` announces the question in the next paragraph: it closes nothing yet.

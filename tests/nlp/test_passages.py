@@ -35,6 +35,18 @@ def test_next_subject_after_a_closed_question_does_not_inherit_its_heading():
     assert arts.heading is None
 
 
+def test_a_demand_without_a_question_closes_its_subject():
+    # 荒木ちはる (2020-06-02) ends the care-home testing subject with 「…検討を求めておきます。」 and goes on,
+    # unannounced, to household waste: the waste passage is quoted as evidence for a ごみ solution and
+    # must not open with PCR testing.
+    passages = split_passages(clean_speech_text(_speech(6, "百十四番（荒木ちはる君）")))
+    testing = next(p for p in passages if "高齢者施設等において" in p.text)
+    assert testing.text.rstrip().endswith("検討を求めておきます。")
+    waste = next(p for p in passages if "家庭での巣ごもり消費" in p.text)
+    assert waste.text.startswith("家庭での巣ごもり消費の拡大により")
+    assert "PCR" not in waste.text and waste.text.rstrip().endswith("見解を伺います。")
+
+
 def test_answers_split_at_mazu_tsugini():
     text = clean_speech_text(_speech(1, "福祉保健局長（内藤淳君）"))
     passages = split_passages(text)
