@@ -273,6 +273,12 @@ function renderResults(f, body) {
   lastResult = { filters: f, body };
   if (!members.length) {
     $("results").hidden = true;
+    // Nothing to search with (only numerals, particles or symbols): say so instead of "nothing found".
+    if (Array.isArray(body.terms) && !body.terms.length && !(body.topics || []).length) {
+      setStatus($("search-status"), "empty", "検索に使える語を読み取れませんでした",
+        "数字（「2020年」）・助詞・記号だけの語は検索に使いません。課題や政策の言葉（例:「0歳児保育」「待機児童ゼロ」「ごみの分別」）で試してください。");
+      return;
+    }
     setStatus($("search-status"), "empty", "該当する発言が見つかりませんでした",
       "ヒント: 別の言い方（例:「病児保育」「産後ケア」「子育て支援」）や短いキーワードで試してください。議会や期間の絞り込みを外すと見つかることがあります。");
     return;

@@ -293,6 +293,16 @@ def test_empty_result_message(page):
 
 
 @pytest.mark.slow
+def test_a_query_without_searchable_words_says_so(page):
+    # Numerals and particles are not search terms: "nothing found" would wrongly suggest nobody asked.
+    _search(page, "2020年の")
+    status = page.locator("#search-status")
+    status.get_by_text("検索に使える語を読み取れませんでした").wait_for()
+    assert "数字" in status.inner_text() and "待機児童ゼロ" in status.inner_text()
+    assert page.locator("#results").is_hidden()
+
+
+@pytest.mark.slow
 def test_api_error_message_is_shown(page):
     _search(page, "あ" * 2001)
     alert = page.get_by_role("alert")

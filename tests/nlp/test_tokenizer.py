@@ -28,6 +28,16 @@ def test_function_words_are_dropped():
     assert {"学童クラブ", "利用者", "拡充"} <= set(tokens)
 
 
+def test_numerals_are_dropped_but_zero_and_childcare_ages_are_words():
+    assert tokenize("二〇二〇年十二月") == [] and "35" not in tokenize("三十五人")
+    assert "ゼロ" in tokenize("待機児童ゼロ") and tokenize("七つのゼロへ") == ["ゼロ"]
+    # 0歳児 written four ways is one search unit, and 三歳児 is 3歳児.
+    for text in ("0歳児保育", "０歳児保育", "〇歳児保育", "ゼロ歳児保育"):
+        assert {"0歳児", "保育"} <= set(tokenize(text)), text
+    assert "3歳児" in tokenize("三歳児健診")
+    assert tokenize("ゼロ歳児保育") == tokenize("0歳児保育") == ["0歳児", "保育"]
+
+
 def test_text_longer_than_sudachi_limit_is_chunked():
     sentence = "待機児童の解消に向けて保育所の整備を進めるべきです。"
     text = sentence * (3 * MAX_CHUNK_BYTES // len(sentence.encode()))
