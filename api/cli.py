@@ -289,7 +289,7 @@ def match(
                 for m in result.members]
         from nlp.highlight import query_terms
 
-        terms = query_terms(description)
+        terms = query_terms(description, description=True)
     if as_json:
         print(json.dumps({"description": description, "topics": [t.model_dump(mode="json") for t in topics],
                           "terms": terms, "data": [h.model_dump(mode="json") for h in hits]}, ensure_ascii=False))

@@ -37,6 +37,13 @@ def with_terms(text: str, fn, /, *args, **kwargs):
     return fn(*args, **kwargs), query_terms(text)
 
 
+def with_description_terms(text: str, fn, /, *args, **kwargs):
+    """``with_terms`` for a company's description: its sales words (自治体, 当社 …) are not searched, nor marked."""
+    from nlp.highlight import query_terms
+
+    return fn(*args, **kwargs), query_terms(text, description=True)
+
+
 # Dependencies that only read the request are ``async def``: FastAPI runs a plain ``def``
 # dependency in the thread pool, and those hops (nine per search) cost ~3 ms of a request.
 async def get_searcher(request: Request) -> Searcher:

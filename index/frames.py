@@ -327,7 +327,7 @@ class Gikai:
         filters = self._filters(assembly, since, until)
         session_day = session_day_for(_as_date(on, "on"), around, filters)
         outcome = match_members(self.searcher, description, filters, limit, offset, session_day=session_day)
-        terms = query_terms(description)
+        terms = query_terms(description, description=True)
         rows = []
         for i, matched in enumerate(outcome.members):
             row = self._member_row(offset + i + 1, matched.member, terms)

@@ -16,7 +16,7 @@ import numpy as np
 from index.members import MemberScore
 from index.search import Filters, Searcher
 from index.session_day import SessionDay, lead_members
-from nlp.tokenizer import tokenize
+from nlp.description import description_tokens
 
 TOPIC_MIN = 0.3
 MAX_QUERY_TOPICS = 5
@@ -135,7 +135,7 @@ def match_members(searcher: Searcher, description: str, filters: Filters, limit:
         return searcher.passages_on_topics(pids, topic_ids, TOPIC_MIN)
 
     with searcher.ranking(**ranking_settings(description, found)):
-        members = searcher.rank_members_for_tokens(description, tokenize(description), filters, limit, offset,
+        members = searcher.rank_members_for_tokens(description, description_tokens(description), filters, limit, offset,
                                                    on_need=on_need if found else None)
     own = searcher.own_passages(engaged, [m.member_id for m in members])
     outcome = []

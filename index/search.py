@@ -912,7 +912,9 @@ class Searcher:
             if q:
                 # Every matching passage of the member (a few hundred at most), so the total, and the
                 # cursor built from it, count what the query finds rather than all the member's passages.
-                matching = self.score_passages(cur, tokenize(q), base, ("member",), max(total, 1))
+                from nlp.description import description_tokens
+
+                matching = self.score_passages(cur, description_tokens(q), base, ("member",), max(total, 1))
                 total = len(matching)
                 if matching:
                     # Words alone put a company's general words first (見守りたい, 高齢化 for a 見守り sensor):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sudachipy import SplitMode
 
+from nlp.description import description_tokens
 from nlp.tokenizer import MAX_CHUNK_BYTES, Tokenizer, mode_c_tokenizer, tokenize
 
 MAX_TERMS = 30
@@ -19,12 +20,14 @@ MAX_TERMS = 30
 _MAX_QUERY_CHARS = MAX_CHUNK_BYTES // 4
 
 
-def query_terms(text: str) -> list[str]:
+def query_terms(text: str, description: bool = False) -> list[str]:
     """Search tokens of ``text`` of two characters or more (one-character ones such as 病 of
     病児保育 would mark every other sentence) plus their surface forms in ``text``, longest first.
-    Tokens without a letter or digit (a run of bidi controls is one) have nothing to show."""
+    Tokens without a letter or digit (a run of bidi controls is one) have nothing to show.
+    ``description``: a company's description, searched without its sales words (``nlp.description``)."""
     text = text[:_MAX_QUERY_CHARS]
-    tokens = {t for t in tokenize(text) if len(t) >= 2 and any(c.isalnum() for c in t)}
+    words = description_tokens(text) if description else tokenize(text)
+    tokens = {t for t in words if len(t) >= 2 and any(c.isalnum() for c in t)}
     if not tokens:
         return []
     found = set(tokens)

@@ -8,6 +8,7 @@ subjects in the text itself:
 * ``まず、`` ``次に、`` ``最後に、`` open one (questions and answers alike);
 * ``…知事の見解を伺います。`` closes a sub-question, and so does a demand without a question
   (``…検討を求めておきます。`` ``…要望しておきます。``): the next subject often follows unannounced.
+  A demand right after a question (``また、…求めておきます。``) is that question's addendum and joins it.
 
 Each passage keeps the heading it falls under until its question closes
 (``…伺います。``); after that only a new heading or opener sets one. Speakers
@@ -47,6 +48,9 @@ _HEADING = re.compile(
 # ``…観戦について、どのように取り組むのか伺います。`` is a question, not a subject line.
 _QUESTION_TAIL = re.compile(r"どのよう|いかが|のか|見解|所見|認識|考え")
 _CLOSER = re.compile(r"(伺います|伺いたい|お伺いします|求めます|求めておきます|求めておきたいと思います|求めるものです|要望します|要望いたします|要望しておきます|お答えください|見解を|所見を|いかがですか|いかがか|でしょうか|ですか|尋ねします|伺う)[。？?]?$")
+# A demand without a question. Right after a question it is that question's addendum (``…見解を伺います。``
+# then ``また、西多摩地域においても…求めておきます。``): it joins the question's passage.
+_DEMAND = re.compile(r"(求めます|求めておきます|求めておきたいと思います|求めるものです|要望します|要望いたします|要望しておきます)。?$")
 # ``そこで、…について伺います。`` concludes the paragraphs before it; it is the question, not a new heading.
 _CONCLUDES = re.compile(r"^(そこで|そのため|したがって|以上|これらを踏まえ|こうしたことから)")
 # ``そこでお伺いします。`` announces the question in the next paragraph: it closes nothing yet.
@@ -98,6 +102,7 @@ def split_passages(text: str) -> list[Passage]:
     current_heading: str | None = None
     offset = 0
     start = 0
+    after_question = False  # the last passage was closed by a question
 
     def flush() -> None:
         nonlocal current, start
@@ -114,6 +119,16 @@ def split_passages(text: str) -> list[Passage]:
             and not (current and _CONCLUDES.match(para))
         )
         opens = is_heading or bool(_OPENERS.match(para))
+        if (
+            after_question and not current and not opens and _DEMAND.search(para)
+            and len(passages[-1].text) + len(para) < MAX_PASSAGE_CHARS
+        ):
+            last = passages[-1]
+            passages[-1] = Passage(last.ordinal, last.heading, f"{last.text}\n{para}", last.start)
+            offset += len(para) + 1
+            after_question = False
+            continue
+        after_question = False
         size = sum(len(p) for p in current)
         if current and (opens or size + len(para) > MAX_PASSAGE_CHARS) and size >= MIN_PASSAGE_CHARS:
             flush()
@@ -144,6 +159,7 @@ def split_passages(text: str) -> list[Passage]:
             and sum(len(p) for p in current) >= MIN_PASSAGE_CHARS
         ):
             flush()
+            after_question = not _DEMAND.search(para)
             # A closed question also closes its heading: what follows without a heading or an opener
             # is as often the next subject (芸術文化 after 待機児童について伺います) as a sub-question.
             heading = None

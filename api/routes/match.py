@@ -4,7 +4,14 @@ import re
 
 from fastapi import APIRouter, HTTPException
 
-from api.deps import SearcherDep, SearchGateDep, SettingsDep, clean_text, session_day_of, with_terms
+from api.deps import (
+    SearcherDep,
+    SearchGateDep,
+    SettingsDep,
+    clean_text,
+    session_day_of,
+    with_description_terms,
+)
 from api.pagination import body_page
 from api.schemas import MatchHit, MatchRequest, MatchResult, MemberHit, TopicRef
 from index.match import match_members
@@ -36,7 +43,7 @@ async def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep
     page = body_page("/v1/match", body)
     filters = Filters(assembly=body.assemblies or None, since=body.since, until=body.until)
     session_day = session_day_of(body.on, body.around, filters)
-    result, terms = await gate.run("match", with_terms, description, match_members, searcher, description, filters,
+    result, terms = await gate.run("match", with_description_terms, description, match_members, searcher, description, filters,
                                     limit=page.limit, offset=page.offset, session_day=session_day)
     return MatchResult(
         description=description,

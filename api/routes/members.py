@@ -62,5 +62,5 @@ def member_statements(
     if q is not None:
         q = clean_text(q, "q", settings.max_query_chars)
     total, hits = searcher.member_statements(member_id, limit=page.limit, offset=page.offset, q=q, filters=filters)
-    return MemberStatements(member_id=member_id, total=total, terms=query_terms(q) if q else [], offset=page.offset,
+    return MemberStatements(member_id=member_id, total=total, terms=query_terms(q, description=True) if q else [], offset=page.offset,
                             next_cursor=page.next_cursor(len(hits), total=total), data=[Statement.of(h) for h in hits])

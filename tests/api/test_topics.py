@@ -29,6 +29,6 @@ def test_member_topic_profile_by_year(client):
     r = client.get(f"/v1/members/{top['member_id']}/topics")
     assert r.status_code == 200
     rows = r.json()["data"]
-    assert len(rows) == 29
+    assert len(rows) == 32
     assert all(0 < row["share"] <= 1 and row["year"] == 2020 for row in rows)
     assert client.get("/v1/members/130001-000000000000/topics").status_code == 404

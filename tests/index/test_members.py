@@ -31,7 +31,9 @@ def test_speech_part_needs_a_strong_passage_of_the_member(searcher, monkeypatch)
     gated = speech_parts()
     monkeypatch.setattr(members, "SPEECH_GATE", 0.0)
     ungated = speech_parts()
-    for name in ("荒木ちはる", "和泉なおみ", "増子ひろき", "曽根はじめ", "藤井とものり", "川松真一朗"):
+    # (川松真一朗 names 待機児童ゼロ once among the governor's seven pledges, ゼロ after ゼロ: at 0.498 of the best
+    # passage he sits on the gate.)
+    for name in ("荒木ちはる", "和泉なおみ", "増子ひろき", "曽根はじめ", "藤井とものり"):
         assert gated[name] == ungated[name] > 1.5, name
     assert 0 < gated["中山信行"] < 0.6 * ungated["中山信行"]
 

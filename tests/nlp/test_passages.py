@@ -42,6 +42,9 @@ def test_a_demand_without_a_question_closes_its_subject():
     passages = split_passages(clean_speech_text(_speech(6, "百十四番（荒木ちはる君）")))
     testing = next(p for p in passages if "高齢者施設等において" in p.text)
     assert testing.text.rstrip().endswith("検討を求めておきます。")
+    # The demand is an addendum to the care-home question just before it, and is quoted with it.
+    assert testing.text.startswith("高齢者施設における感染防止策について質問いたします。")
+    assert "伺います。\nまた、高齢者施設等において" in testing.text
     waste = next(p for p in passages if "家庭での巣ごもり消費" in p.text)
     assert waste.text.startswith("家庭での巣ごもり消費の拡大により")
     assert "PCR" not in waste.text and waste.text.rstrip().endswith("見解を伺います。")
