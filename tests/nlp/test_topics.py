@@ -270,6 +270,14 @@ def test_topics_for_solution_description(tagger):
     assert with_parents["childcare"] == with_parents["childcare.sick_child"]
 
 
+def test_booking_a_public_facility_is_online_booking_not_facility_management(tagger):
+    # 公共施設マネジメント is upkeep, renewal and consolidation; a booking service is 行政DX.
+    read = dict(tagger.topics_for_query("公共施設の予約をスマホで。キャッシュレス決済にも対応"))
+    assert set(read) == {"dx.online_booking", "dx.cashless"}
+    assert [t for t, _ in tagger.topics_for_query("公共施設予約システム")] == ["dx.online_booking"]
+    assert tagger.topics_for_query("公共施設の老朽化と長寿命化")[0][0].startswith("facilities")
+
+
 def test_query_hitting_only_a_parent_returns_the_parent(tagger):
     assert tagger.topics_for_query("子育て世帯の負担を減らす")[0][0] == "childcare"
 
