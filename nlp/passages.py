@@ -47,10 +47,13 @@ _HEADING = re.compile(
 )
 # ``…観戦について、どのように取り組むのか伺います。`` is a question, not a subject line.
 _QUESTION_TAIL = re.compile(r"どのよう|いかが|のか|見解|所見|認識|考え")
-_CLOSER = re.compile(r"(伺います|伺いたい|お伺いします|求めます|求めておきます|求めておきたいと思います|求めるものです|要望します|要望いたします|要望しておきます|お答えください|見解を|所見を|いかがですか|いかがか|でしょうか|ですか|尋ねします|伺う)[。？?]?$")
 # A demand without a question. Right after a question it is that question's addendum (``…見解を伺います。``
 # then ``また、西多摩地域においても…求めておきます。``): it joins the question's passage.
-_DEMAND = re.compile(r"(求めます|求めておきます|求めておきたいと思います|求めるものです|要望します|要望いたします|要望しておきます)。?$")
+_DEMAND_ENDS = "求めます|求めておきます|求めておきたいと思います|求めるものです|要望します|要望いたします|要望しておきます"
+_DEMAND = re.compile(rf"({_DEMAND_ENDS})。?$")
+_CLOSER = re.compile(
+    rf"(伺います|伺いたい|お伺いします|{_DEMAND_ENDS}|お答えください|見解を|所見を|いかがですか|いかがか|でしょうか|ですか|尋ねします|伺う)[。？?]?$"
+)
 # ``そこで、…について伺います。`` concludes the paragraphs before it; it is the question, not a new heading.
 _CONCLUDES = re.compile(r"^(そこで|そのため|したがって|以上|これらを踏まえ|こうしたことから)")
 # ``そこでお伺いします。`` announces the question in the next paragraph: it closes nothing yet.
