@@ -30,8 +30,8 @@ _KEEP_POS = {"名詞", "動詞", "形容詞", "形状詞"}
 _DROP_SUBPOS = {"数詞", "非自立可能"}
 # Numerals are dropped (二〇二〇, 三十五 say nothing alone), but ゼロ is a policy word: 待機児童ゼロ, 七つのゼロ.
 _KEEP_NUMERALS = frozenset({"ゼロ"})
-# Forms compared when re-joining compounds.txt phrases: ゼロ歳児 and 〇歳児 (normalized 0) are one 0歳児.
-_UNIT_FORMS = {"ゼロ": "0"}
+# Other spellings of a numeral unit in compounds.txt phrases: ゼロ歳児 is 0歳児 as 〇歳児 and ０歳児 are.
+_NUMERAL_SPELLINGS = {"0": "ゼロ"}
 _STOP = frozenset(
     """する ある いる なる れる られる こと もの ため よう これ それ あれ この その ところ とき 等 方 点 上 中 下
     思う 考える 言う いう できる 行う おる 申し上げる 伺う 答える 述べる 求める 及び 並びに 又は 今後 今回 現在
@@ -79,13 +79,13 @@ class Tokenizer:
         for phrase in compounds if compounds is not None else _load_compounds():
             for parts in self._segmentations(phrase):
                 if len(parts) > 1:
-                    self._compounds[parts] = self._normalize_phrase(phrase)
+                    self._compounds[parts] = self._compounds[_spelled(parts)] = self._normalize_phrase(phrase)
         self._max_compound = max((len(k) for k in self._compounds), default=0)
         self._compound_last_units = frozenset(k[-1] for k in self._compounds)
         self._words: dict[int, tuple] = {}
 
     def _normalize_phrase(self, phrase: str) -> str:
-        return "".join(_unit_form(m.normalized_form()) for m in mode_c_tokenizer().tokenize(phrase))
+        return "".join(m.normalized_form() for m in mode_c_tokenizer().tokenize(phrase))
 
     def _segmentations(self, phrase: str) -> set[tuple[str, ...]]:
         """The short-unit forms of ``phrase`` alone and inside a sentence.
@@ -108,7 +108,7 @@ class Tokenizer:
         for m in mode_c_tokenizer().tokenize(text):
             for u in m.split(SplitMode.A) or [m]:  # split() is empty for a single short unit
                 if u.begin() >= start and u.end() <= end:
-                    forms.append(_unit_form(u.normalized_form()))
+                    forms.append(u.normalized_form())
                 elif u.begin() < end and u.end() > start:
                     return None
         return tuple(forms)
@@ -156,46 +156,44 @@ class Tokenizer:
                 entry = self._word_entry(morpheme)
                 if wid < _OOV_ID_BASE:  # unknown words share ids by POS, so they are not cached
                     cache[wid] = entry
-            parts, long_form, keep_long, long_unit = entry
+            parts, long_form, keep_long = entry
             if parts:
-                for form, keep, unit in parts:
-                    units.append(unit)
+                for form, keep in parts:
+                    units.append(form)
                     if keep:
                         out.append(form)
-                    if unit in last_units:
+                    if form in last_units:
                         self._match_compounds(units, out)
                 if keep_long and out[-1:] != [long_form]:
                     out.append(long_form)
             else:
-                units.append(long_unit)
+                units.append(long_form)
                 if keep_long:
                     out.append(long_form)
-                if long_unit in last_units:
+                if long_form in last_units:
                     self._match_compounds(units, out, skip=long_form)
 
-    def _word_entry(self, morpheme) -> tuple[tuple[tuple[str, bool, str], ...], str, bool, str]:
-        """(short units as (form, kept, compound unit) when the word splits in mode A, long form, long form
-        kept, its compound unit)."""
+    def _word_entry(self, morpheme) -> tuple[tuple[tuple[str, bool], ...], str, bool]:
+        """(short units as (form, kept) when the word splits in mode A, long form, long form kept)."""
         long_form = morpheme.normalized_form()
         split = morpheme.split(SplitMode.A)
-        parts = tuple(
-            (u.normalized_form(), self._keep(u.part_of_speech(), u.normalized_form()), _unit_form(u.normalized_form()))
-            for u in split
-        ) if len(split) > 1 else ()
-        return parts, long_form, self._keep(morpheme.part_of_speech(), long_form), _unit_form(long_form)
+        parts = tuple((u.normalized_form(), self._keep(u.part_of_speech(), u.normalized_form())) for u in split) \
+            if len(split) > 1 else ()
+        return parts, long_form, self._keep(morpheme.part_of_speech(), long_form)
 
     def _match_compounds(self, units: list[str], out: list[str], skip: str | None = None) -> None:
         # Check only the windows that end at the newest unit, so each compound is emitted once.
         for size in range(2, min(self._max_compound, len(units)) + 1):
             phrase = self._compounds.get(tuple(units[-size:]))
             if phrase and phrase != skip and (not out or out[-1] != phrase):
-                if phrase[0] == "0" and out and out[-1] in _KEEP_NUMERALS:
-                    out.pop()  # ゼロ歳児 is an age, not the policy word ゼロ
+                first = units[-size]
+                if first in _KEEP_NUMERALS and out[-1:] == [first]:
+                    out.pop()  # the compound's own numeral: ゼロ歳児 is an age, not the policy word ゼロ
                 out.append(phrase)
 
 
-def _unit_form(form: str) -> str:
-    return _UNIT_FORMS.get(form, form)
+def _spelled(parts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_NUMERAL_SPELLINGS.get(p, p) for p in parts)
 
 
 @lru_cache(maxsize=1)
