@@ -36,6 +36,7 @@ def test_numerals_are_dropped_but_zero_and_childcare_ages_are_words():
         assert {"0歳児", "保育"} <= set(tokenize(text)), text
     assert "3歳児" in tokenize("三歳児健診")
     assert tokenize("ゼロ歳児保育") == tokenize("0歳児保育") == ["0歳児", "保育"]
+    assert tokenize("待機児童ゼロ、〇歳児")[-2:] == ["ゼロ", "0歳児"]  # only the compound's own ゼロ goes
 
 
 def test_text_longer_than_sudachi_limit_is_chunked():
