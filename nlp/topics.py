@@ -786,10 +786,20 @@ class TopicTagger:
         """
         tokens = self._tokenize(text)
         positions = _positions(tokens)
+        # A description names what it is about: ホテル in one is the hotel trade, no context needed.
+        hits = {topic_id: self._own[topic_id].hits(tokens, positions, gated=False)
+                for topic_id in self._candidates(positions)}
+        said = [(topic_id, self._own[topic_id].seeds[i].text, c) for topic_id, h in hits.items() for i, c in h.items()]
         raw: dict[str, float] = {}
-        for topic_id in self._candidates(positions):
-            # A description names what it is about: ホテル in one is the hotel trade, no context needed.
-            distinct = len(self._own[topic_id].hits(tokens, positions, gated=False))
+        for topic_id, seed_hits in hits.items():
+            seeds = self._own[topic_id].seeds
+            # A seed said only inside another topic's longer seed is that topic's word: 医療 of
+            # 医療的ケア児 is not 医療・保健, 医療費 of 子ども医療費助成 is the child subsidy.
+            distinct = sum(
+                1 for i, c in seed_hits.items()
+                if c > sum(n for other, longer, n in said
+                           if other != topic_id and longer != seeds[i].text and seeds[i].text in longer)
+            )
             if distinct:
                 raw[topic_id] = 1.0 - QUERY_SEED_MISS**distinct
         if include_parents:

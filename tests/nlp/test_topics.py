@@ -270,6 +270,16 @@ def test_topics_for_solution_description(tagger):
     assert with_parents["childcare"] == with_parents["childcare.sick_child"]
 
 
+def test_a_seed_inside_another_topics_longer_seed_is_not_read(tagger):
+    # 医療 of 医療的ケア児 put 医療・保健 (793 passages, mostly COVID hospitals) beside 医療的ケア児 (15), and a
+    # 医療的ケア児 company's top members were those who asked about COVID.
+    assert tagger.topics_for_query("医療的ケア児の保護者向けの相談窓口と情報提供") == [("childcare.medical_care_children", 0.6)]
+    assert [t for t, _ in tagger.topics_for_query("子ども医療費助成")] == ["childcare.medical_subsidy"]
+    # Said on its own as well, it counts.
+    assert {t for t, _ in tagger.topics_for_query("医療的ケア児と医療機関の連携")} == {
+        "childcare.medical_care_children", "health"}
+
+
 def test_booking_a_public_facility_is_online_booking_not_facility_management(tagger):
     # 公共施設マネジメント is upkeep, renewal and consolidation; a booking service is 行政DX.
     read = dict(tagger.topics_for_query("公共施設の予約をスマホで。キャッシュレス決済にも対応"))
