@@ -779,8 +779,8 @@ class TopicTagger:
     def topics_for_query(self, text: str, include_parents: bool = False) -> list[tuple[str, float]]:
         """Topics of a short query or solution description, best first.
 
-        Any seed hit counts (no enumeration or length damping): score = 1 - 0.4 ** distinct seeds.
-        By default only the most specific topics: a parent appears only when its own seeds hit
+        Any seed hit counts (no enumeration or length damping), except one said only inside another
+        topic's longer seed: score = 1 - 0.4 ** distinct seeds. By default only the most specific topics: a parent appears only when its own seeds hit
         and none of its children do. ``include_parents=True`` adds every parent, scored
         max(children, own seeds).
         """
