@@ -28,6 +28,7 @@ from index.people import POST_KIND
 from index.session_day import SessionDay, lead_members
 from index.speech_bm25 import SpeechBm25
 from index.topic_scores import PassageTopics
+from nlp.description import description_tokens
 from nlp.tokenizer import tokenize
 
 _EPOCH = date(1970, 1, 1)
@@ -912,8 +913,6 @@ class Searcher:
             if q:
                 # Every matching passage of the member (a few hundred at most), so the total, and the
                 # cursor built from it, count what the query finds rather than all the member's passages.
-                from nlp.description import description_tokens
-
                 matching = self.score_passages(cur, description_tokens(q), base, ("member",), max(total, 1))
                 total = len(matching)
                 if matching:
