@@ -17,9 +17,9 @@ Measured on the dev member queries (``gikai eval members [--around N] [--lead-sh
 topic / summary):
   only the day (``--dates day``):                          0.922 / 0.924
   the day's members first, then the rest of ±7 days (S 0):  0.931 / 0.938
-  leaders at ≥ 0.3 / 0.5 / 0.6 of the day's best, ±7 days: 0.928 / 0.952, 0.928 / 0.955, 0.928 / 0.952
+  leaders at ≥ 0.3 / 0.5 / 0.6 of the day's best, ±7 days: 0.927 / 0.952, 0.928 / 0.955, 0.928 / 0.952
   only the day's best member leads, ±7 days:               0.921 / 0.950
-  ≥ 0.5, ±3 / ±14 / ±30 days:                              0.928 / 0.954, 0.928 / 0.953, 0.928 / 0.951
+  ≥ 0.5, ±3 / ±14 / ±30 days:                              0.928 / 0.954, 0.928 / 0.952, 0.928 / 0.951
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ subjects in the text itself:
 
 * a short heading paragraph ``子育て支援、女性活躍について伺います。`` opens a subject;
 * ``まず、`` ``次に、`` ``最後に、`` open one (questions and answers alike);
-* ``…知事の見解を伺います。`` closes a sub-question, and so does a demand without a question
+* ``…知事の見解を伺います。`` closes a sub-question, as do its other polite forms (``…お伺いいたします。``
+  ``…どう認識していますか。`` ``…教えてください。`` ``…ではありませんか。``) and a demand without a question
   (``…検討を求めておきます。`` ``…要望しておきます。``): the next subject often follows unannounced.
   A demand right after a question (``また、…求めておきます。``) is that question's addendum and joins it.
 
@@ -52,7 +53,10 @@ _QUESTION_TAIL = re.compile(r"どのよう|いかが|のか|見解|所見|認識
 _DEMAND_ENDS = "求めます|求めておきます|求めておきたいと思います|求めるものです|要望します|要望いたします|要望しておきます"
 _DEMAND = re.compile(rf"({_DEMAND_ENDS})。?$")
 _CLOSER = re.compile(
-    rf"(伺います|伺いたい|お伺いします|{_DEMAND_ENDS}|お答えください|見解を|所見を|いかがですか|いかがか|でしょうか|ですか|尋ねします|伺う)[。？?]?$"
+    rf"(伺います|伺いたい|お伺いします|伺いいたします|尋ねいたします|お聞きします|お聞きいたします|"
+    rf"(伺い|お聞きし|お尋ねし)たいと(思います|存じます)|"
+    rf"(お聞かせ|聞かせて|教えて|説明|示して|お示し|明らかにして|答えて)ください|"
+    rf"{_DEMAND_ENDS}|お答えください|見解を|所見を|いかがですか|いかがか|でしょうか|ですか|ますか|ませんか|尋ねします|伺う)[。？?]?$"
 )
 # ``そこで、…について伺います。`` concludes the paragraphs before it; it is the question, not a new heading.
 _CONCLUDES = re.compile(r"^(そこで|そのため|したがって|以上|これらを踏まえ|こうしたことから)")

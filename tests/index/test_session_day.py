@@ -13,9 +13,9 @@ FEB26 = date(2020, 2, 26)
 def test_the_days_questioners_lead_with_that_days_evidence_then_the_session_follows(searcher):
     ranked = searcher.search_members("子育て支援", limit=10, session_day=SessionDay(FEB26))
     names = [m.name for m in ranked]
-    # On the 26th only 増子ひろき and 東村邦浩 take 子育て支援 up; 鈴木章浩 touches it at 1.6 against 5.9.
+    # On the 26th only 増子ひろき and 東村邦浩 take 子育て支援 up; 鈴木章浩 touches it at 1.7 against 5.9.
     day_only = searcher.search_members("子育て支援", limit=10, filters=Filters(since=FEB26, until=FEB26))
-    assert [(m.name, round(m.score, 2)) for m in day_only] == [("増子ひろき", 5.86), ("東村邦浩", 5.14), ("鈴木章浩", 1.62)]
+    assert [(m.name, round(m.score, 2)) for m in day_only] == [("増子ひろき", 5.86), ("東村邦浩", 5.14), ("鈴木章浩", 1.72)]
     assert names[:2] == ["増子ひろき", "東村邦浩"]
     assert [m.led_on for m in ranked[:2]] == [FEB26, FEB26]
     assert all(e.date == FEB26 for m in ranked[:2] for e in m.evidence)

@@ -50,6 +50,22 @@ def test_a_demand_without_a_question_closes_its_subject():
     assert "PCR" not in waste.text and waste.text.rstrip().endswith("見解を伺います。")
 
 
+def test_questions_in_other_polite_forms_close_their_subject():
+    # もり愛 (2020-06-03) asks 「…知事の見解をお伺いいたします。」 about 都立病院 and goes on, unannounced, to
+    # 子供食堂: with お伺いいたします not read as a question, a 子ども食堂 company was shown a passage opening
+    # with hospital reform. 和泉なおみ (2020-02-27) asks 「…どう評価していますか。」.
+    mori = split_passages(clean_speech_text(_speech(7, "六十六番（もり愛君）")))
+    hospitals = next(p for p in mori if "地方独立行政法人" in p.text)
+    assert hospitals.text.rstrip().endswith("知事の見解をお伺いいたします。")
+    food = next(p for p in mori if "子供食堂" in p.text)
+    assert food.text.startswith("コロナ禍は、子育て家庭、子供の貧困問題にも")
+    assert "病院" not in food.text
+    izumi = split_passages(clean_speech_text(_speech(2, "百二十七番（和泉なおみ君）")))
+    evaluation = next(p for p in izumi if "子供食堂の取り組みをどう評価していますか。" in p.text)
+    assert evaluation.text.rstrip().endswith("どう評価していますか。")
+    assert not any("子供食堂" in p.text and "介護人材" in p.text for p in izumi)
+
+
 def test_answers_split_at_mazu_tsugini():
     text = clean_speech_text(_speech(1, "福祉保健局長（内藤淳君）"))
     passages = split_passages(text)
