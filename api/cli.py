@@ -200,10 +200,9 @@ def _remote(url: str, method: str, path: str, **kwargs) -> dict:
 
 def _print_members(query: str, hits, terms: list[str]) -> None:
     table = Table(title=f"「{query}」に取り組む議員", show_lines=True)
-    for col in ("#", "議員", "議会", "スコア (内訳)"):
-        table.add_column(col)
-    # Japanese has no spaces to wrap at: without fold, rich cuts a quote or a URL to one line and "…".
-    table.add_column("根拠", overflow="fold")
+    # Japanese has no spaces to wrap at: without fold, rich cuts a quote, a URL or a 会派 to one line and "…".
+    for col in ("#", "議員", "議会・会派", "スコア (内訳)", "根拠"):
+        table.add_column(col, overflow="fold")
     for i, m in enumerate(hits, 1):
         p = m.parts
         evidence = Text("\n").join(
@@ -212,7 +211,7 @@ def _print_members(query: str, hits, terms: list[str]) -> None:
         )
         # A member who leads because they raised it on the --on day says so: their score is that day's.
         name = f"{m.name}\n({m.led_on:%m/%d} に発言)" if m.led_on else m.name
-        table.add_row(str(i), name, m.assembly_name,
+        table.add_row(str(i), name, f"{m.assembly_name}\n{m.party}" if m.party else m.assembly_name,
                       f"{m.score:.2f}\nfocus {p.focus:.2f}\nspeech {p.speech:.2f}\nanswers {p.answers:.2f}\n"
                       f"breadth {p.breadth:.2f}" + (f"\ntopic {p.topic:.2f}" if p.topic else ""), evidence)
     console.print(table)

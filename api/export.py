@@ -81,6 +81,8 @@ MEMBER_COLUMNS: list[tuple[str, Callable[[int, MemberHit], object]]] = [
     ("投稿の出典URL", lambda rank, m: _urls(m.posts)),
     # Last, so the columns before keep their places: the on= day when the member leads for speaking on it.
     ("指定日に発言", lambda rank, m: m.led_on or ""),
+    # After it, for the same reason: the roster's 会派, else the one named in the minutes.
+    ("会派", lambda rank, m: m.party or ""),
 ]
 
 STATEMENT_COLUMNS: list[tuple[str, Callable[[int, Statement], object]]] = [

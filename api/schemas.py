@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -76,6 +76,7 @@ class MemberHit(BaseModel):
     name: str
     assembly_code: str
     assembly_name: str
+    party: str | None = Field(default=None, description="会派 (名簿の最新。名簿がなければ会議録で「…を代表して」と名乗った最新の会派)")
     score: float
     parts: ScoreParts
     matched_passages: int = Field(description="検索に一致した本人の質問段落の数")
@@ -96,7 +97,7 @@ class MemberHit(BaseModel):
     def of(cls, m: MemberScore) -> MemberHit:
         return cls(
             member_id=m.member_id, name=m.name, assembly_code=m.assembly_code, assembly_name=m.assembly_name,
-            score=m.score, parts=ScoreParts(**m.parts), matched_passages=m.matched_passages, meetings=m.meetings,
+            party=m.party, score=m.score, parts=ScoreParts(**m.parts), matched_passages=m.matched_passages, meetings=m.meetings,
             first_date=m.first_date, last_date=m.last_date, evidence=[Statement.of(h) for h in m.evidence],
             answers=[Statement.of(h) for h in m.answers], posts=[Statement.of(h) for h in m.posts], led_on=m.led_on,
         )
@@ -128,8 +129,12 @@ class Affiliation(BaseModel):
     committees: list[str]
     term_start: date | None
     term_end: date | None
-    source_url: str
-    observed_at: datetime | None
+    source_url: str = Field(description="名簿のページ、または会派を名乗った会議録")
+    observed_at: datetime | None = Field(description="roster: 名簿を取得した日時 (UTC)。minutes では null")
+    source: Literal["roster", "minutes"] = Field(
+        default="roster", description="roster: 議会サイトの名簿 / minutes: 会議録の発言冒頭「…を代表して」")
+    named_on: date | None = Field(default=None, description="minutes: その会派を名乗った最新の発言の日 (出典は source_url)")
+    quote: str | None = Field(default=None, description="minutes: 会派を名乗った言葉")
 
 
 class Post(BaseModel):
@@ -153,7 +158,8 @@ class Member(BaseModel):
     n_speeches: int
     n_questions: int
     reading: str | None = Field(default=None, description="よみ (名簿から)")
-    party: str | None = Field(default=None, description="会派・政党 (名簿の最新)")
+    party: str | None = Field(default=None, description="会派・政党 (名簿の最新。名簿がなければ会議録で「…を代表して」と名乗った最新の会派。"
+                                                        "出典は affiliations)")
     district: str | None = Field(default=None, description="選挙区")
     committees: list[str] = Field(default_factory=list, description="所属委員会 (名簿の最新)")
     term_start: date | None = None
@@ -161,7 +167,8 @@ class Member(BaseModel):
     profile_url: str | None = Field(default=None, description="議会サイトの議員紹介ページ")
     links: dict[str, str] = Field(default_factory=dict,
                                   description="公式サイト・ブログ・SNS (site, blog, x, facebook, instagram, youtube, line …)。SNSはリンクのみで取得はしません")
-    affiliations: list[Affiliation] = Field(default_factory=list, description="名簿で観測した所属の履歴 (日付つき)")
+    affiliations: list[Affiliation] = Field(default_factory=list,
+                                            description="名簿で観測した所属と、会議録で名乗った会派の履歴 (日付と出典つき)")
     latest_posts: list[Post] = Field(default_factory=list, description="本人のブログ・サイトの最新投稿 (抜粋とトピック)")
 
 

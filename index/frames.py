@@ -65,6 +65,8 @@ MEMBER_COLUMNS = {
     "post_url": "str",
     # The on= day when the member leads for raising the need on it (then score and evidence are that day's).
     "led_on": "datetime",
+    # The roster's 会派, else the latest one the member named in the minutes (「…を代表して」).
+    "party": "str",
 }
 SCORE_PARTS = ("focus", "answers", "breadth", "speech", "posts")
 MATCH_COLUMNS = {**MEMBER_COLUMNS, "matched_topic_ids": "str", "matched_topics": "str", "reason": "str"}
@@ -570,6 +572,7 @@ class Gikai:
             "answer_url": m.answers[0].url if m.answers else None,
             "post_url": m.posts[0].url if getattr(m, "posts", None) else None,
             "led_on": getattr(m, "led_on", None),
+            "party": getattr(m, "party", None),
         }
 
     @staticmethod

@@ -112,6 +112,7 @@ class MemberScore:
     posts: list[StatementHit] = field(default_factory=list)
     # Set when a session day was given and the member raised the query on it (``index.session_day``).
     led_on: date | None = None
+    party: str | None = None  # the roster's 会派, else the latest named in the minutes (``nlp.party``)
 
 
 def speech_weight(n_terms: int) -> float:
@@ -307,7 +308,7 @@ def rank_members(
     top = float(totals[ordered[0]]) or 1.0  # rank 1 of the whole ranking, on every page
     results = []
     for total, member, parts in page:
-        name, acode, aname, first, last = info[member]
+        name, acode, aname, first, last, party = info[member]
         results.append(
             MemberScore(
                 member_id=member,
@@ -320,6 +321,7 @@ def rank_members(
                 meetings=meeting_count[member],
                 first_date=first,
                 last_date=last,
+                party=party,
                 evidence=[hits[pid] for _, pid in wanted_own[member] if pid in hits],
                 answers=[hits[pid] for _, pid in wanted_ans[member] if pid in hits],
                 posts=[hits[pid] for _, pid in wanted_posts[member] if pid in hits],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from crawlers.records import MemberRecord, PostRecord
 from nlp.names import name_key
@@ -46,7 +47,7 @@ def roster_by_member(records: list[MemberRecord], member_id) -> tuple[dict[str, 
         affiliations.append({
             "member_id": mid, "assembly_code": rec.assembly_code, "party": rec.party, "seat": rec.seat,
             "district": rec.district, "committees": list(rec.committees), "term_start": rec.term_start,
-            "term_end": rec.term_end, "source_url": rec.url, "observed_at": rec.fetched_at,
+            "term_end": rec.term_end, "source_url": rec.url, "observed_at": _utc(rec.fetched_at), "source": "roster",
         })
         if mid not in latest or stamp >= latest[mid][0]:
             latest[mid] = (stamp, RosterInfo(
@@ -55,6 +56,13 @@ def roster_by_member(records: list[MemberRecord], member_id) -> tuple[dict[str, 
                 profile_url=rec.url, links=dict(rec.links),
             ))
     return {mid: info for mid, (_, info) in latest.items()}, affiliations
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A naive UTC timestamp (the column's convention; ``index.search`` puts the zone back)."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def post_id(post: PostRecord) -> str:

@@ -41,7 +41,8 @@ CREATE TABLE members (
     term_end DATE,
     profile_url VARCHAR,
     links VARCHAR,                       -- JSON object: kind (site, blog, x, facebook, …) → URL
-    roster_seat VARCHAR                  -- the roster's seat, shown when the minutes give none
+    roster_seat VARCHAR,                 -- the roster's seat, shown when the minutes give none
+    roster_party VARCHAR                 -- the roster's 会派; party is this, else the latest one named in the minutes
 );
 
 -- Committee surnames (西沢委員) linked to the one full-named member they can be, so an incremental
@@ -52,7 +53,8 @@ CREATE TABLE surname_links (
     full_key VARCHAR NOT NULL
 );
 
--- Every roster observation, so a member who changed 会派 or committees keeps one id with dated affiliations.
+-- Every roster observation, so a member who changed 会派 or committees keeps one id with dated affiliations,
+-- and the latest day a member spoke for each 会派 in the minutes (nlp/party.py).
 CREATE TABLE affiliations (
     member_id VARCHAR NOT NULL,
     assembly_code VARCHAR NOT NULL,
@@ -63,7 +65,10 @@ CREATE TABLE affiliations (
     term_start DATE,
     term_end DATE,
     source_url VARCHAR NOT NULL,
-    observed_at TIMESTAMP
+    observed_at TIMESTAMP,
+    source VARCHAR NOT NULL DEFAULT 'roster',  -- roster, or minutes: 「…を代表して」 at the opening of a speech
+    named_on DATE,                       -- minutes: the latest day the member spoke for this 会派
+    quote VARCHAR                        -- minutes: the words that name the 会派
 );
 
 CREATE TABLE speeches (

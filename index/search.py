@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -310,13 +310,13 @@ class _State:
     def small_tables(self, cur: duckdb.DuckDBPyConnection) -> tuple[dict, dict, dict]:
         """Meetings, assemblies and members (tens of thousands of rows), held once per index file.
 
-        Members: id → (name, assembly code, first date, last date)."""
+        Members: id → (name, assembly code, first date, last date, 会派)."""
         with self._lock:
             if self._small is None:
                 self._small = (
                     _lookup(cur, "SELECT meeting_id, title, kind, committee, url FROM meetings", None),
                     _lookup(cur, "SELECT assembly_code, name FROM assemblies", None),
-                    _lookup(cur, "SELECT member_id, name, assembly_code, first_date, last_date FROM members", None),
+                    _lookup(cur, "SELECT member_id, name, assembly_code, first_date, last_date, party FROM members", None),
                 )
             return self._small
 
@@ -875,12 +875,16 @@ class Searcher:
         try:
             aff = cur.execute(
                 """SELECT assembly_code, party, seat, district, coalesce(committees, []) AS committees, term_start,
-                          term_end, source_url, observed_at
-                   FROM affiliations WHERE member_id = $id ORDER BY observed_at DESC NULLS LAST""",
+                          term_end, source_url, observed_at, source, named_on, quote
+                   FROM affiliations WHERE member_id = $id
+                   ORDER BY coalesce(CAST(named_on AS TIMESTAMP), observed_at) DESC NULLS LAST, source DESC""",
                 {"id": member_id},
             ).fetchall()
             cols = ["assembly_code", "party", "seat", "district", "committees", "term_start", "term_end",
-                    "source_url", "observed_at"]
+                    "source_url", "observed_at", "source", "named_on", "quote"]
+            # Stored as naive UTC (index.people): say so, or a client reads the time as its own zone.
+            aff = [(*r[:8], r[8].replace(tzinfo=UTC) if r[8] is not None and r[8].tzinfo is None else r[8],
+                    *r[9:]) for r in aff]
             latest = cur.execute(
                 """SELECT p.statement_id, m.title, m.date, m.url, left(p.text, 160) AS excerpt,
                           list(t.label ORDER BY pt.score DESC) FILTER (WHERE t.label IS NOT NULL) AS topics

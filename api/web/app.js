@@ -379,6 +379,7 @@ function memberCard(m, rank, terms, queryTopics = []) {
           h("a", { href: memberHref, "data-nav": true }, m.name)),
         h("p", { class: "member-sub" },
           h("a", { href: withFilters(`/assemblies/${encodeURIComponent(m.assembly_code)}`), "data-nav": true }, m.assembly_name),
+          m.party ? h("span", { class: "party" }, ` ・ ${m.party}`) : "",
           ` ・ 関連する発言 ${m.matched_passages}段落／${m.meetings}会議`, span ? ` ・ 発言記録 ${span}` : ""))),
     m.led_on ? h("p", { class: "led-on" }, `${formatDate(m.led_on)}に取り上げた議員（その日の発言で先頭に並べています）`) : null,
     m.reason ? h("p", { class: "reason" }, m.reason) : null,
@@ -419,13 +420,13 @@ function csvCell(value) {
 }
 
 export function membersCsv(body) {
-  const rows = [["順位", "議員", "議会", "スコア", "一致した政策トピック", "根拠(会議・日付・URL)", "ブログ投稿(URL)", "指定日に発言"]];
+  const rows = [["順位", "議員", "議会", "スコア", "一致した政策トピック", "根拠(会議・日付・URL)", "ブログ投稿(URL)", "指定日に発言", "会派"]];
   (body.data || []).forEach((m, i) => {
     const evidence = new Set((m.evidence || []).map((ev) => `${ev.meeting_title}・${ev.date || "日付不明"}・${ev.source_url}`));
     const posts = new Set((m.posts || []).map((p) => p.source_url).filter(Boolean));
     const topics = (m.matched_topics || []).map((t) => t.label).join("、");
     rows.push([(body.offset || 0) + i + 1, m.name, m.assembly_name, m.score.toFixed(3), topics, [...evidence].join("\n"), [...posts].join("\n"),
-      m.led_on || ""]);
+      m.led_on || "", m.party || ""]);
   });
   return "\uFEFF" + rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }
@@ -477,7 +478,7 @@ function renderMemberInfo(m) {
   // replaceChildren would print a null as the text "null": a member without roster data has no party.
   $("member-info").replaceChildren(...[
     row("議会", h("a", { href: withFilters(`/assemblies/${encodeURIComponent(m.assembly_code)}`), "data-nav": true }, m.assembly_name)),
-    m.party ? row("会派", m.party) : null,
+    m.party ? row("会派", m.party, partySource(m)) : null,
     m.district ? row("選挙区", m.district) : null,
     term ? row("任期", term) : null,
     m.seats ? row("議席番号", m.seats) : null,
@@ -503,6 +504,19 @@ function renderMemberInfo(m) {
   note.hidden = !m.surname_only;
   note.textContent = m.surname_only
     ? "会議録に姓しか記されていない（委員会の「○○委員」など）ため、同姓の議員と区別できていない可能性があります。" : "";
+}
+
+/** Where the 会派 comes from when no roster gives it: the speech in which the member named it, cited. */
+function partySource(m) {
+  const roster = (m.affiliations || []).some((a) => a.source === "roster" && a.party === m.party);
+  const named = (m.affiliations || []).find((a) => a.source === "minutes" && a.party === m.party);
+  if (roster || !named) return null;
+  const day = named.named_on ? formatDate(named.named_on) : "";
+  return h("span", { class: "party-source" }, "（",
+    isWebUrl(named.source_url)
+      ? externalLink(named.source_url, `会議録 ${day}`, { title: named.quote || "" })
+      : `会議録 ${day}`,
+    named.quote ? `「${named.quote}」` : "", "）");
 }
 
 const LINK_LABELS = {

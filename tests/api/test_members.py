@@ -8,6 +8,7 @@ def test_search_members_returns_ranked_members_with_evidence(client):
     assert body["query"] == "待機児童" and body["count"] == len(body["data"]) == 5
     names = [m["name"] for m in body["data"]]
     assert names[:3] == ["荒木ちはる", "和泉なおみ", "増子ひろき"]
+    assert [m["party"] for m in body["data"][:3]] == ["都民ファーストの会東京都議団", "日本共産党都議団", "都民ファーストの会東京都議団"]
     assert set(names) == {"荒木ちはる", "和泉なおみ", "増子ひろき", "曽根はじめ", "藤井とものり"}
     first = body["data"][0]
     assert set(first["parts"]) == {"focus", "answers", "breadth", "posts", "speech", "topic", "recency", "relative"}
@@ -23,6 +24,12 @@ def test_member_detail_and_statements(client):
                      ).json()["data"][0]["member_id"]
     member = client.get(f"/v1/members/{mid}").json()
     assert member["name"] == "増子ひろき" and member["assembly_name"] == "東京都議会" and member["seats"] == "116"
+    # No roster in the demo: the 会派 he spoke for in his 代表質問, with the minutes to cite.
+    assert member["party"] == "都民ファーストの会東京都議団"
+    [named] = member["affiliations"]
+    assert (named["source"], named["party"], named["named_on"]) == ("minutes", member["party"], "2020-02-26")
+    assert named["source_url"] == "https://www.gikai.metro.tokyo.jp/record/proceedings/2020-1/02.html"
+    assert "都民ファーストの会東京都議団を代表して" in named["quote"]
     st = client.get(f"/v1/members/{mid}/statements", params={"limit": 5}).json()
     assert st["total"] > 20 and len(st["data"]) == 5
     assert all(s["member_id"] == mid and s["role_kind"] == "member" for s in st["data"])

@@ -213,8 +213,12 @@ def test_member_page_shows_timeline_chart_and_more(page):
     page.wait_for_url("**/members/**")
     _expect(page.locator("#member-name")).to_have_text(name)
     info = page.locator("#member-info").inner_text()
-    assert "東京都議会" in info and "null" not in info  # no roster in the demo: no 会派/選挙区/任期 rows
-    assert "会派" not in info and "任期" not in info
+    assert "東京都議会" in info and "null" not in info  # no roster in the demo: no 選挙区/任期 rows
+    assert "任期" not in info and "選挙区" not in info
+    # The 会派 she named in the minutes, cited: 「無所属東京みらいを代表して…」 (2020-04-22).
+    assert name == "森澤恭子" and "会派\n無所属東京みらい（会議録 2020年4月22日" in info
+    assert "「無所属東京みらいを代表して討論を行います。」）" in info
+    assert page.locator("#member-info .party-source a").get_attribute("href").startswith(TOKYO)
     items = page.locator("#member-timeline .tl-item")
     items.first.wait_for()
     assert items.count() == 20
@@ -269,8 +273,9 @@ def test_csv_download_of_the_member_list(page):
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert rows[0] == ["順位", "議員", "議会", "スコア", "一致した政策トピック", "根拠(会議・日付・URL)", "ブログ投稿(URL)",
-                       "指定日に発言"]
-    rank, member, assembly, score, topics, evidence, posts, led_on = rows[1]
+                       "指定日に発言", "会派"]
+    rank, member, assembly, score, topics, evidence, posts, led_on, party = rows[1]
+    assert (member, party) == ("森澤恭子", "無所属東京みらい")  # named in her 討論 of 2020-04-22
     assert posts == "" and led_on == ""  # the demo index has no blog posts; no day was given
     assert (rank, member, assembly, topics) == ("1", first_name, "東京都議会", "産後ケア")
     # Members ranked on nearby wording only (the cards that say 関連は弱めです) have no topic in the file.

@@ -4,7 +4,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -96,8 +96,10 @@ def _snapshot(db: Path) -> dict:
     try:
         return {
             "members": sorted(con.execute(
-                "SELECT member_id, name, surname_only, seats, first_date, last_date, n_speeches, n_questions "
+                "SELECT member_id, name, surname_only, seats, first_date, last_date, n_speeches, n_questions, party "
                 "FROM members").fetchall()),
+            "affiliations": sorted(con.execute(
+                "SELECT member_id, party, source, source_url, named_on, quote FROM affiliations").fetchall()),
             "passages": sorted(con.execute(
                 """SELECT p.statement_id, p.member_id, p.n_tokens, a.statement_id FROM passages p
                    LEFT JOIN passages a ON a.passage_id = p.answers_passage_id""").fetchall()),
@@ -223,6 +225,41 @@ def test_changed_rosters_make_a_full_build(tmp_path):
                            assembly_code="130001", name="増子ひろき", url="https://example.invalid/roster/masuko"))
     again = build_index(raw, db, workers=1, embedding_model=None)
     assert again.mode == "full" and again.full_reason == "rosters or posts changed"
+
+
+def test_party_is_the_rosters_else_the_one_the_member_named_in_the_minutes(tmp_path):
+    raw = tmp_path / "raw"
+    store = RawStore(raw)
+    import_files([PROCEEDINGS_2020], store)
+    db = tmp_path / "index.duckdb"
+    build_index(raw, db, workers=1, embedding_model=None)
+    masuko = member_id("130001", name_key("増子ひろき"))
+
+    def party_and_sources():
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            (party,) = con.execute("SELECT party FROM members WHERE member_id = ?", [masuko]).fetchone()
+            rows = con.execute("""SELECT source, party, source_url, named_on, quote FROM affiliations
+                                  WHERE member_id = ? ORDER BY source""", [masuko]).fetchall()
+            return party, rows
+        finally:
+            con.close()
+
+    # No roster: the 会派 he spoke for in his 代表質問 of 2020-02-26, with the words and the minutes to cite.
+    party, rows = party_and_sources()
+    assert party == "都民ファーストの会東京都議団"
+    assert rows == [("minutes", "都民ファーストの会東京都議団",
+                     "https://www.gikai.metro.tokyo.jp/record/proceedings/2020-1/02.html", date(2020, 2, 26),
+                     "令和二年第一回東京都議会定例会に当たり、都民ファーストの会東京都議団を代表して、小池知事及び警視総監、"
+                     "教育長、都技監、関係局長に質問します。")]
+    # A roster's 会派 comes first; the minutes' stays in the history.
+    store.put(MemberRecord(source_system="roster", source_id="https://example.invalid/roster/masuko",
+                           assembly_code="130001", name="増子ひろき", party="都民ファーストの会",
+                           url="https://example.invalid/roster/masuko"))
+    build_index(raw, db, workers=1, embedding_model=None)
+    party, rows = party_and_sources()
+    assert party == "都民ファーストの会"
+    assert [(r[0], r[1]) for r in rows] == [("minutes", "都民ファーストの会東京都議団"), ("roster", "都民ファーストの会")]
 
 
 @pytest.mark.slow

@@ -1,0 +1,36 @@
+import json
+
+from nlp.party import declared_group
+from tests.conftest import PROCEEDINGS_2020
+
+
+def _opening(meeting_no: int, speaker: str) -> str:
+    meetings = json.loads(PROCEEDINGS_2020.read_text(encoding="utf-8"))
+    return next(s["Utterance"] for s in meetings[meeting_no]["Proceeding"] if s["Speaker"] == speaker)[:200]
+
+
+def test_the_group_a_member_speaks_for_in_a_representative_question():
+    found = declared_group(_opening(1, "百十六番（増子ひろき君）"))
+    assert found.group == "都民ファーストの会東京都議団"
+    assert found.quote.startswith("令和二年第一回東京都議会定例会に当たり、都民ファーストの会東京都議団を代表して、")
+    assert declared_group(_opening(2, "百二十七番（和泉なおみ君）")).group == "日本共産党都議団"
+
+
+def test_the_group_named_after_watashi_wa_and_in_a_debate():
+    # 討論 and committee opinions: 「私は、…を代表し、」 「私は…を代表いたしまして」.
+    assert declared_group("私は、都議会立憲民主党・民主クラブを代表して、知事提出の全議案に賛成の立場から討論を行います。").group \
+        == "都議会立憲民主党・民主クラブ"
+    assert declared_group("私は都民ファーストの会東京都議団を代表し、知事提出の全議案に賛成します。").group \
+        == "都民ファーストの会東京都議団"
+    long = declared_group("都議会公明党を代表いたしまして、" + "本委員会に付託された調査事項について、" * 4)
+    assert long.group == "都議会公明党" and long.quote.endswith("…") and len(long.quote) <= 60
+
+
+def test_what_a_member_speaks_for_that_is_not_a_group():
+    # Real openings from the committee minutes: a chair's report, a delegation, the sponsors of a motion.
+    for text in ("私は、十三名の委員を代表いたしまして、", "監査委員を代表し、平成三十年度の", "委員会を代表いたしまして、ご報告",
+                 "提出会派を代表して意見を申し述べます。", "共同提案者を代表して、その趣旨を", "都民を代表してお聞きします。",
+                 "むしろ私は、都議会というのは日本を代表する議会で", "スポーツ界を代表していると"):
+        assert declared_group(text) is None, text
+    # Only the opening: later in a speech it is a quotation or someone else.
+    assert declared_group("次に、教育について伺います。" * 20 + "都議会自由民主党を代表して") is None
