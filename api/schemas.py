@@ -276,6 +276,7 @@ class TopicMember(BaseModel):
     name: str
     assembly_code: str
     assembly_name: str
+    party: str | None = Field(default=None, description="会派 (/v1/members/{id} の party と同じ)")
     passages: int
     meetings: int
     score: float = Field(description="段落のトピック得点の和 (4年で半減する新しさの重み付き)")

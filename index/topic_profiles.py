@@ -72,7 +72,7 @@ def topic_members(searcher: Searcher, topic_id: str, filters: Filters, limit: in
         reference = cur.execute("SELECT max(date) FROM passages").fetchall()[0][0]
         return dict_rows(
             cur,
-            f"""SELECT p.member_id, mb.name, mb.assembly_code, a.name AS assembly_name,
+            f"""SELECT p.member_id, mb.name, mb.assembly_code, a.name AS assembly_name, mb.party,
                        count(*) AS passages, count(DISTINCT p.meeting_id) AS meetings,
                        round(sum(pt.score * pow(0.5, coalesce(date_diff('day', p.date, $ref::DATE), 0) / 1461.0)), 4)
                            AS score,

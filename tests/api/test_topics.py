@@ -16,8 +16,9 @@ def test_topic_members_ranked_with_engagement(client):
     assert r.status_code == 200
     data = r.json()["data"]
     # Only four members have engaged passages on 待機児童 in the demo minutes.
-    assert [(m["name"], m["passages"]) for m in data] == [
-        ("和泉なおみ", 2), ("増子ひろき", 2), ("荒木ちはる", 1), ("曽根はじめ", 1)]
+    assert [(m["name"], m["passages"], m["party"]) for m in data] == [
+        ("和泉なおみ", 2, "日本共産党都議団"), ("増子ひろき", 2, "都民ファーストの会東京都議団"),
+        ("荒木ちはる", 1, "都民ファーストの会東京都議団"), ("曽根はじめ", 1, "日本共産党都議団")]
     assert r.json()["count"] == 4 and r.json()["next_cursor"] is None
     assert [m["score"] for m in data] == sorted((m["score"] for m in data), reverse=True)
     assert client.get("/v1/topics/no.such.topic/members").status_code == 404

@@ -139,6 +139,7 @@ def test_incremental_build_equals_full_build(tmp_path, demo_raw):
         reference.meetings, reference.speeches, reference.passages, reference.members, reference.terms,
         reference.topic_links)
     assert _snapshot(db) == _snapshot(full)
+    assert len(_snapshot(db)["affiliations"]) == 26  # 会派 named in both halves, merged as a full build reads them
     for query in ("待機児童", "受動喫煙防止条例", "新型コロナウイルス感染症対策"):
         assert _scores(db, query) == _scores(full, query)
 
