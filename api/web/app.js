@@ -512,11 +512,9 @@ function partySource(m) {
   const named = (m.affiliations || []).find((a) => a.source === "minutes" && a.party === m.party);
   if (roster || !named) return null;
   const day = named.named_on ? formatDate(named.named_on) : "";
-  return h("span", { class: "party-source" }, "（",
-    isWebUrl(named.source_url)
-      ? externalLink(named.source_url, `会議録 ${day}`, { title: named.quote || "" })
-      : `会議録 ${day}`,
-    named.quote ? `「${named.quote}」` : "", "）");
+  return h("span", { class: "party-source" }, "出典: ",
+    isWebUrl(named.source_url) ? externalLink(named.source_url, `会議録 ${day}`) : `会議録 ${day}`,
+    named.quote ? `「${named.quote}」` : "");
 }
 
 const LINK_LABELS = {

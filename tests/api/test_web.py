@@ -140,6 +140,8 @@ def test_search_shows_member_cards_with_evidence(page):
     first = cards.first
     assert first.locator(".member-name a").inner_text().strip()
     assert "東京都議会" in first.locator(".member-sub").inner_text()
+    # Her 会派 as she named it in the minutes (no roster in the demo).
+    assert first.locator(".member-sub .party").inner_text() == " ・ 無所属東京みらい"
     quotes = first.locator(".evidence > li > blockquote")
     assert 1 <= quotes.count() <= 3 and "産後" in quotes.first.inner_text()
     assert first.locator(".evidence mark").first.inner_text() == "産後ケア"
@@ -216,8 +218,8 @@ def test_member_page_shows_timeline_chart_and_more(page):
     assert "東京都議会" in info and "null" not in info  # no roster in the demo: no 選挙区/任期 rows
     assert "任期" not in info and "選挙区" not in info
     # The 会派 she named in the minutes, cited: 「無所属東京みらいを代表して…」 (2020-04-22).
-    assert name == "森澤恭子" and "会派\n無所属東京みらい（会議録 2020年4月22日" in info
-    assert "「無所属東京みらいを代表して討論を行います。」）" in info
+    assert name == "森澤恭子" and "会派\n無所属東京みらい\n出典: 会議録 2020年4月22日" in info
+    assert "「無所属東京みらいを代表して討論を行います。」" in info
     assert page.locator("#member-info .party-source a").get_attribute("href").startswith(TOKYO)
     items = page.locator("#member-timeline .tl-item")
     items.first.wait_for()
