@@ -18,7 +18,7 @@ OPENING_CHARS = 200
 QUOTE_AFTER = 40  # characters of the sentence quoted after 「を代表して」 (質問 or 討論, and on what)
 
 _DECLARED = re.compile(
-    r"(?:^|[、。\n])(?:私|わたくし|私たち|私ども)?(?:は|も)?[、，]?"
+    r"(?:^|[、。\n])(?:(?:私たち|私ども|わたくし|私)(?:は|も)?)?[、，]?"
     r"(?P<group>[^、。，\n「」『』（）()\s]{2,30}?)を代表(?:して|いたしまして|しまして|し、)"
 )
 # What a speaker also speaks "for" that is not a 会派: a committee (委員長報告), the sponsors of a bill,

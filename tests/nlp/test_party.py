@@ -22,6 +22,8 @@ def test_the_group_named_after_watashi_wa_and_in_a_debate():
         == "都議会立憲民主党・民主クラブ"
     assert declared_group("私は都民ファーストの会東京都議団を代表し、知事提出の全議案に賛成します。").group \
         == "都民ファーストの会東京都議団"
+    assert declared_group("私たちは都議会公明党を代表して質問します。").group == "都議会公明党"
+    assert declared_group("ものづくり推進の会を代表して質問します。").group == "ものづくり推進の会"
     long = declared_group("都議会公明党を代表いたしまして、" + "本委員会に付託された調査事項について、" * 4)
     assert long.group == "都議会公明党" and long.quote.endswith("…") and len(long.quote) <= 60
 
