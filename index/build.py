@@ -50,6 +50,7 @@ from index.analysis import (
 )
 from index.analysis import meeting_id as _meeting_id
 from index.bm25 import EPSILON, K1, B
+from index.format import FORMAT_VERSION
 from index.people import POST_KIND, RosterInfo, post_rows, roster_by_member
 from index.rawscan import RawFile, latest_meetings
 from nlp.names import display_name, name_key
@@ -57,8 +58,6 @@ from nlp.party import OPENING_CHARS, declared_group
 
 __all__ = ["BuildSummary", "DEFAULT_MODEL", "build_index", "build_statement_index", "meeting_id", "member_id"]
 
-# Bump when the schema or what a worker computes changes: older index files then get a full build.
-FORMAT_VERSION = "5"  # 5: 会派 named in the minutes (members.roster_party, affiliations.source/quote)
 JOB_BYTES = 1_500_000  # raw JSON per worker job: large enough to amortise, small enough to balance
 BUILD_MEMORY_LIMIT = "4GB"
 

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from index.bm25 import Bm25Index, _arrow
 from index.dense import DenseIndex
+from index.format import FORMAT_VERSION
 from index.members import MemberScore, rank_members
 from index.people import POST_KIND
 from index.session_day import SessionDay, lead_members
@@ -61,6 +62,10 @@ ENGAGED = 0.5
 
 class IndexNotFound(Exception):
     """The index file does not exist yet (run `gikai build`)."""
+
+
+class IndexOutdated(IndexNotFound):
+    """The index file was built in another format than this code reads (run `gikai build`)."""
 
 
 @dataclass(frozen=True)
@@ -387,6 +392,14 @@ def _assemblies(cur: duckdb.DuckDBPyConnection) -> list[dict]:
            FROM assemblies a ORDER BY a.assembly_code""", {"post": POST_KIND})
 
 
+def _format_of(con: duckdb.DuckDBPyConnection) -> str:
+    try:
+        row = con.execute("SELECT value FROM build_info WHERE key = 'format'").fetchone()
+    except duckdb.Error:  # not an index file, or one from before build_info
+        return "unknown"
+    return row[0] if row else "unknown"
+
+
 class Searcher:
     def __init__(self, db_path: str | os.PathLike[str]):
         self.db_path = Path(db_path)
@@ -432,6 +445,13 @@ class Searcher:
                 # (A SET, not a connect() config: DuckDB refuses a second connection to the same
                 # file with another configuration, and tests and notebooks open it plainly.)
                 self._con = duckdb.connect(str(self.db_path), read_only=True)
+                # A file of another format lacks columns this code reads: refuse it by name, not with a 500.
+                found = _format_of(self._con)
+                if found != FORMAT_VERSION:
+                    self._con.close()
+                    self._con = None
+                    raise IndexOutdated(f"{self.db_path}: index built in format {found}, this version reads format "
+                                        f"{FORMAT_VERSION}; run `gikai build` to rebuild it")
                 self._con.execute(f"SET memory_limit = '{reader_memory_limit()}'")
                 # Lookups touch a few rows; DuckDB's parallel scans would only fight concurrent requests.
                 self._con.execute("SET threads = 1")
