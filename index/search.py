@@ -406,6 +406,7 @@ class Searcher:
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._identity: tuple[int, int] | None = None
+        self._refused: tuple[tuple[int, int], str] | None = None  # a file of another format, and why
         self._dense: DenseIndex | None = None
         self._dense_for: tuple[int, int] | None = None
         self._embedder = None
@@ -435,6 +436,8 @@ class Searcher:
             raise IndexNotFound(f"{self.db_path}: no index; run `gikai build` first") from exc
         identity = (st.st_ino, st.st_mtime_ns)
         with self._lock:
+            if self._refused is not None and self._refused[0] == identity:
+                raise IndexOutdated(self._refused[1])  # the same file again: no need to reopen it to know
             if self._con is None or identity != self._identity:
                 # DuckDB hands back the already-open database for a path it has open,
                 # so the old connection must be closed before the swapped-in file is read.
@@ -450,8 +453,9 @@ class Searcher:
                 if found != FORMAT_VERSION:
                     self._con.close()
                     self._con = None
-                    raise IndexOutdated(f"{self.db_path}: index built in format {found}, this version reads format "
-                                        f"{FORMAT_VERSION}; run `gikai build` to rebuild it")
+                    self._refused = (identity, f"{self.db_path}: index built in format {found}, this version reads "
+                                               f"format {FORMAT_VERSION}; run `gikai build` to rebuild it")
+                    raise IndexOutdated(self._refused[1])
                 self._con.execute(f"SET memory_limit = '{reader_memory_limit()}'")
                 # Lookups touch a few rows; DuckDB's parallel scans would only fight concurrent requests.
                 self._con.execute("SET threads = 1")

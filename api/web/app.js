@@ -475,7 +475,7 @@ function renderMemberInfo(m) {
   const row = (dt, ...dd) => h("div", {}, h("dt", {}, dt), h("dd", {}, ...dd));
   const term = m.term_start || m.term_end
     ? `${m.term_start ? formatDate(m.term_start) : ""}〜${m.term_end ? formatDate(m.term_end) : ""}` : null;
-  // replaceChildren would print a null as the text "null": a member without roster data has no party.
+  // replaceChildren would print a null as the text "null": a member with no roster who never spoke for a 会派 has no party.
   $("member-info").replaceChildren(...[
     row("議会", h("a", { href: withFilters(`/assemblies/${encodeURIComponent(m.assembly_code)}`), "data-nav": true }, m.assembly_name)),
     m.party ? row("会派", m.party, partySource(m)) : null,

@@ -216,19 +216,7 @@ def test_builds_that_do_not_redo_posts_still_report_the_unlinked_ones(tmp_path):
     assert changed.mode == "incremental" and changed.posts_unlinked == full.posts_unlinked
 
 
-def test_changed_rosters_make_a_full_build(tmp_path):
-    raw = tmp_path / "raw"
-    store = RawStore(raw)
-    import_files([PROCEEDINGS_2020], store)
-    db = tmp_path / "index.duckdb"
-    build_index(raw, db, workers=1, embedding_model=None)
-    store.put(MemberRecord(source_system="roster", source_id="https://example.invalid/roster/masuko",
-                           assembly_code="130001", name="増子ひろき", url="https://example.invalid/roster/masuko"))
-    again = build_index(raw, db, workers=1, embedding_model=None)
-    assert again.mode == "full" and again.full_reason == "rosters or posts changed"
-
-
-def test_party_is_the_rosters_else_the_one_the_member_named_in_the_minutes(tmp_path):
+def test_a_roster_makes_a_full_build_and_its_party_comes_before_the_minutes(tmp_path):
     raw = tmp_path / "raw"
     store = RawStore(raw)
     import_files([PROCEEDINGS_2020], store)
@@ -253,11 +241,13 @@ def test_party_is_the_rosters_else_the_one_the_member_named_in_the_minutes(tmp_p
                      "https://www.gikai.metro.tokyo.jp/record/proceedings/2020-1/02.html", date(2020, 2, 26),
                      "令和二年第一回東京都議会定例会に当たり、都民ファーストの会東京都議団を代表して、小池知事及び警視総監、"
                      "教育長、都技監、関係局長に質問します。")]
-    # A roster's 会派 comes first; the minutes' stays in the history.
+    # A roster changes how members are resolved: the next build is full, and its 会派 comes first while the
+    # minutes' stays in the history.
     store.put(MemberRecord(source_system="roster", source_id="https://example.invalid/roster/masuko",
                            assembly_code="130001", name="増子ひろき", party="都民ファーストの会",
                            url="https://example.invalid/roster/masuko"))
-    build_index(raw, db, workers=1, embedding_model=None)
+    again = build_index(raw, db, workers=1, embedding_model=None)
+    assert again.mode == "full" and again.full_reason == "rosters or posts changed"
     party, rows = party_and_sources()
     assert party == "都民ファーストの会"
     assert [(r[0], r[1]) for r in rows] == [("minutes", "都民ファーストの会東京都議団"), ("roster", "都民ファーストの会")]
