@@ -32,7 +32,9 @@ def test_what_a_member_speaks_for_that_is_not_a_group():
     # Real openings from the committee minutes: a chair's report, a delegation, the sponsors of a motion.
     for text in ("私は、十三名の委員を代表いたしまして、", "監査委員を代表し、平成三十年度の", "委員会を代表いたしまして、ご報告",
                  "提出会派を代表して意見を申し述べます。", "共同提案者を代表して、その趣旨を", "都民を代表してお聞きします。",
-                 "むしろ私は、都議会というのは日本を代表する議会で", "スポーツ界を代表していると"):
+                 "むしろ私は、都議会というのは日本を代表する議会で", "スポーツ界を代表していると",
+                 # a captured kensakusystem page (fixtures/vendors/kensakusystem/cgi)
+                 "予算審査特別委員会の設置について、動議提出者を代表して、"):
         assert declared_group(text) is None, text
     # Only the opening: later in a speech it is a quotation or someone else.
     assert declared_group("次に、教育について伺います。" * 20 + "都議会自由民主党を代表して") is None
