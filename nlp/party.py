@@ -12,6 +12,7 @@ Only the opening of a speech is read: 「…を代表して」 later in a speech
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 OPENING_CHARS = 200
@@ -40,7 +41,8 @@ def declared_group(text: str) -> Declaration | None:
     """The group named in 「…を代表して」 at the opening of a speech, or None."""
     opening = text[:OPENING_CHARS]
     for match in _DECLARED.finditer(opening):
-        group = match.group("group").lstrip("・")
+        # NFKC: minutes print names in full-width letters (かがやけＴｏｋｙｏ); one group, one spelling.
+        group = unicodedata.normalize("NFKC", match.group("group")).lstrip("・")
         if _NOT_A_GROUP.search(group) or not _GROUPISH.search(group):
             continue
         start = max(opening.rfind("。", 0, match.start("group")), opening.rfind("\n", 0, match.start("group"))) + 1

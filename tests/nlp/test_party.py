@@ -24,6 +24,8 @@ def test_the_group_named_after_watashi_wa_and_in_a_debate():
         == "都民ファーストの会東京都議団"
     assert declared_group("私たちは都議会公明党を代表して質問します。").group == "都議会公明党"
     assert declared_group("ものづくり推進の会を代表して質問します。").group == "ものづくり推進の会"
+    # Full-width letters as the minutes print them: one spelling for the group.
+    assert declared_group("かがやけＴｏｋｙｏを代表して質問します。").group == "かがやけTokyo"
     long = declared_group("都議会公明党を代表いたしまして、" + "本委員会に付託された調査事項について、" * 4)
     assert long.group == "都議会公明党" and long.quote.endswith("…") and len(long.quote) <= 60
 
