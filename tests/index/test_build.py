@@ -253,6 +253,32 @@ def test_a_roster_makes_a_full_build_and_its_party_comes_before_the_minutes(tmp_
     assert [(r[0], r[1]) for r in rows] == [("minutes", "都民ファーストの会東京都議団"), ("roster", "都民ファーストの会")]
 
 
+def test_a_changed_meeting_takes_its_party_declaration_with_it(tmp_path):
+    # An incremental build that removes a meeting reads every opening again: the 会派 増子ひろき named only in
+    # his 代表質問 must not outlive the version of the minutes that said it.
+    raw = tmp_path / "raw"
+    store = RawStore(raw)
+    import_files([PROCEEDINGS_2020], store)
+    db = tmp_path / "index.duckdb"
+    build_index(raw, db, workers=1, embedding_model=None)
+    record = next(r for r in store.latest("meeting").values()
+                  if any("都民ファーストの会東京都議団を代表して、小池知事" in sp.text for sp in r.speeches))
+    speeches = [sp.model_copy(update={"text": sp.text.replace("都民ファーストの会東京都議団を代表して、", "")})
+                for sp in record.speeches]
+    store.put(record.model_copy(update={"speeches": speeches, "fetched_at": datetime(2030, 1, 1)}))
+    again = build_index(raw, db, workers=1, embedding_model=None)
+    assert (again.mode, again.added_meetings, again.removed_meetings) == ("incremental", 1, 1)
+    masuko = member_id("130001", name_key("増子ひろき"))
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT party FROM members WHERE member_id = ?", [masuko]).fetchone() == (None,)
+        assert con.execute("SELECT count(*) FROM affiliations WHERE member_id = ?", [masuko]).fetchone() == (0,)
+        # Everyone else keeps theirs: 21 of the 22 rows of the 2020 定例会 minutes.
+        assert con.execute("SELECT count(*) FROM affiliations WHERE source = 'minutes'").fetchone() == (21,)
+    finally:
+        con.close()
+
+
 @pytest.mark.slow
 def test_killed_build_leaves_previous_index_serving(tmp_path):
     raw = tmp_path / "raw"
