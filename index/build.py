@@ -792,7 +792,7 @@ def _refresh_declared_groups(con, only_new: bool = False) -> None:
     if not only_new:
         con.execute("DELETE FROM affiliations WHERE source = 'minutes'")
         _insert(con, "affiliations", list(latest.values()))
-        members = "SELECT member_id FROM members"
+        changed = ""  # every member's party
     elif latest:
         con.execute("CREATE TEMP TABLE _named AS SELECT * FROM affiliations LIMIT 0")
         _insert(con, "_named", list(latest.values()))
@@ -802,15 +802,14 @@ def _refresh_declared_groups(con, only_new: bool = False) -> None:
         con.execute("""INSERT INTO affiliations SELECT * FROM _named n WHERE NOT EXISTS (
                            SELECT 1 FROM affiliations a
                            WHERE a.source = 'minutes' AND a.member_id = n.member_id AND a.party = n.party)""")
-        members = "SELECT DISTINCT member_id FROM _named"
+        changed = "WHERE m.member_id IN (SELECT member_id FROM _named)"
     else:
         return
     con.execute(f"""
         UPDATE members SET party = coalesce(members.roster_party, named.party)
         FROM (SELECT m.member_id, arg_max(a.party, a.named_on) AS party
               FROM members m LEFT JOIN affiliations a ON a.member_id = m.member_id AND a.source = 'minutes'
-              WHERE m.member_id IN ({members})
-              GROUP BY m.member_id) named
+              {changed} GROUP BY m.member_id) named
         WHERE members.member_id = named.member_id""")
     con.execute("DROP TABLE IF EXISTS _named")
 

@@ -84,6 +84,29 @@ def test_build_replaces_index_atomically_and_is_repeatable(tmp_path):
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
 
 
+def _store_2020(tmp_path: Path) -> tuple[RawStore, Path, Path]:
+    """A raw store holding the 2020 定例会 minutes: (store, its directory, where its index goes)."""
+    raw = tmp_path / "raw"
+    store = RawStore(raw)
+    import_files([PROCEEDINGS_2020], store)
+    return store, raw, tmp_path / "index.duckdb"
+
+
+MASUKO = member_id("130001", name_key("増子ひろき"))
+
+
+def _party_and_affiliations(db: Path, member: str) -> tuple[str | None, list[tuple]]:
+    """A member's party and their affiliation rows (source, party, source_url, named_on, quote) by source."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        (party,) = con.execute("SELECT party FROM members WHERE member_id = ?", [member]).fetchone()
+        rows = con.execute("""SELECT source, party, source_url, named_on, quote FROM affiliations
+                              WHERE member_id = ? ORDER BY source""", [member]).fetchall()
+        return party, rows
+    finally:
+        con.close()
+
+
 def _copy_meetings(src: Path, dst: Path, files: list[Path]) -> None:
     for f in files:
         target = dst / f.relative_to(src)
@@ -146,10 +169,7 @@ def test_incremental_build_equals_full_build(tmp_path, demo_raw):
 
 @pytest.mark.slow
 def test_incremental_build_replaces_a_changed_meeting(tmp_path):
-    raw = tmp_path / "raw"
-    store = RawStore(raw)
-    import_files([PROCEEDINGS_2020], store)
-    db = tmp_path / "index.duckdb"
+    store, raw, db = _store_2020(tmp_path)
     first = build_index(raw, db, workers=1)
     record = sorted(store.latest("meeting").values(), key=lambda r: r.source_id)[0]
     speeches = list(record.speeches)
@@ -217,25 +237,10 @@ def test_builds_that_do_not_redo_posts_still_report_the_unlinked_ones(tmp_path):
 
 
 def test_a_roster_makes_a_full_build_and_its_party_comes_before_the_minutes(tmp_path):
-    raw = tmp_path / "raw"
-    store = RawStore(raw)
-    import_files([PROCEEDINGS_2020], store)
-    db = tmp_path / "index.duckdb"
+    store, raw, db = _store_2020(tmp_path)
     build_index(raw, db, workers=1, embedding_model=None)
-    masuko = member_id("130001", name_key("増子ひろき"))
-
-    def party_and_sources():
-        con = duckdb.connect(str(db), read_only=True)
-        try:
-            (party,) = con.execute("SELECT party FROM members WHERE member_id = ?", [masuko]).fetchone()
-            rows = con.execute("""SELECT source, party, source_url, named_on, quote FROM affiliations
-                                  WHERE member_id = ? ORDER BY source""", [masuko]).fetchall()
-            return party, rows
-        finally:
-            con.close()
-
     # No roster: the 会派 he spoke for in his 代表質問 of 2020-02-26, with the words and the minutes to cite.
-    party, rows = party_and_sources()
+    party, rows = _party_and_affiliations(db, MASUKO)
     assert party == "都民ファーストの会東京都議団"
     assert rows == [("minutes", "都民ファーストの会東京都議団",
                      "https://www.gikai.metro.tokyo.jp/record/proceedings/2020-1/02.html", date(2020, 2, 26),
@@ -248,7 +253,7 @@ def test_a_roster_makes_a_full_build_and_its_party_comes_before_the_minutes(tmp_
                            url="https://example.invalid/roster/masuko"))
     again = build_index(raw, db, workers=1, embedding_model=None)
     assert again.mode == "full" and again.full_reason == "rosters or posts changed"
-    party, rows = party_and_sources()
+    party, rows = _party_and_affiliations(db, MASUKO)
     assert party == "都民ファーストの会"
     assert [(r[0], r[1]) for r in rows] == [("minutes", "都民ファーストの会東京都議団"), ("roster", "都民ファーストの会")]
 
@@ -256,10 +261,7 @@ def test_a_roster_makes_a_full_build_and_its_party_comes_before_the_minutes(tmp_
 def test_a_changed_meeting_takes_its_party_declaration_with_it(tmp_path):
     # An incremental build that removes a meeting reads every opening again: the 会派 増子ひろき named only in
     # his 代表質問 must not outlive the version of the minutes that said it.
-    raw = tmp_path / "raw"
-    store = RawStore(raw)
-    import_files([PROCEEDINGS_2020], store)
-    db = tmp_path / "index.duckdb"
+    store, raw, db = _store_2020(tmp_path)
     build_index(raw, db, workers=1, embedding_model=None)
     record = next(r for r in store.latest("meeting").values()
                   if any("都民ファーストの会東京都議団を代表して、小池知事" in sp.text for sp in r.speeches))
@@ -268,11 +270,9 @@ def test_a_changed_meeting_takes_its_party_declaration_with_it(tmp_path):
     store.put(record.model_copy(update={"speeches": speeches, "fetched_at": datetime(2030, 1, 1)}))
     again = build_index(raw, db, workers=1, embedding_model=None)
     assert (again.mode, again.added_meetings, again.removed_meetings) == ("incremental", 1, 1)
-    masuko = member_id("130001", name_key("増子ひろき"))
+    assert _party_and_affiliations(db, MASUKO) == (None, [])
     con = duckdb.connect(str(db), read_only=True)
     try:
-        assert con.execute("SELECT party FROM members WHERE member_id = ?", [masuko]).fetchone() == (None,)
-        assert con.execute("SELECT count(*) FROM affiliations WHERE member_id = ?", [masuko]).fetchone() == (0,)
         # Everyone else keeps theirs: 21 of the 22 rows of the 2020 定例会 minutes.
         assert con.execute("SELECT count(*) FROM affiliations WHERE source = 'minutes'").fetchone() == (21,)
     finally:
