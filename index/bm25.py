@@ -29,6 +29,9 @@ EPSILON = 0.25
 # (one assembly: 0.22 vs 5.9 ms a query). Counting a search as two postings keeps the full pass
 # where the two are close.
 WITHIN_COST = 2
+# Postings per passage of the corpus under which a query's sums are sorted and reduced rather
+# than added into a corpus-sized array.
+SPARSE_BELOW = 1 / 8
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str):
@@ -162,10 +165,15 @@ class Bm25Index:
             hit |= found
         return allowed[hit], totals[hit]
 
-    def scores(self, terms: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
-        """(passage ids that contain a query term, their BM25 scores)."""
+    def scores(self, terms: list[tuple[int, float]], mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(passage ids that contain a query term, their BM25 scores); only ids where ``mask`` (bool by
+        passage id) is true when given."""
+        return self.totals(terms).within(mask)
+
+    def totals(self, terms: list[tuple[int, float]]) -> Totals:
+        """The sums of one query's postings, to be read under one or more masks (``Totals.within``)."""
         if not terms:
-            return np.zeros(0, dtype=np.int32), np.zeros(0)
+            return Totals(np.zeros(0, dtype=np.int32), np.zeros(0))
         runs_p, runs_w = [], []
         for tid, qtf in terms:
             lo, hi = self.offsets[tid], self.offsets[tid + 1]
@@ -174,24 +182,43 @@ class Bm25Index:
             runs_p.append(self.passage_ids[lo:hi])
             runs_w.append(self.weights[lo:hi] * np.float32(qtf) if qtf != 1.0 else self.weights[lo:hi])
         if not runs_p:
-            return np.zeros(0, dtype=np.int32), np.zeros(0)
+            return Totals(np.zeros(0, dtype=np.int32), np.zeros(0))
         if len(runs_p) == 1:
-            return runs_p[0], runs_w[0].astype(np.float64)
+            return Totals(runs_p[0], runs_w[0].astype(np.float64))
         pids = np.concatenate(runs_p)
         weights = np.concatenate(runs_w)
         # Few distinct passages relative to the corpus: sort and reduce instead of a corpus-sized array.
-        if len(pids) * 8 < self.size:
+        if len(pids) < SPARSE_BELOW * self.size:
             order = np.argsort(pids, kind="stable")
             pids, weights = pids[order], weights[order]
             starts = np.flatnonzero(np.r_[True, pids[1:] != pids[:-1]])
-            return pids[starts], np.add.reduceat(weights.astype(np.float64), starts)
+            return Totals(pids[starts], np.add.reduceat(weights.astype(np.float64), starts))
         totals = np.bincount(pids, weights=weights, minlength=self.size)
         if self.positive:  # every weight > 0: a passage was hit exactly when its total is not 0
-            # On a boolean array: numpy's nonzero is ~7x faster there than on float64 (0.6 vs 4.2 ms
-            # for a million passages).
-            ids = np.flatnonzero(totals != 0).astype(np.int32)
+            hit = totals != 0
         else:
             hit = np.zeros(self.size, dtype=bool)
             hit[pids] = True
-            ids = np.flatnonzero(hit).astype(np.int32)
-        return ids, totals[ids]
+        return Totals(None, totals, hit)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """One query's BM25 sums: (ids, sums) when few passages were hit, else a sum and a hit flag by
+    passage id. A filter is then one pass over the flags (``hit & mask``) instead of a gather of
+    the mask at every hit id: 1.4 + 1.5 ms → 0.9 ms for the dev queries at a million passages."""
+
+    ids: np.ndarray | None
+    values: np.ndarray
+    hit: np.ndarray | None = None
+
+    def within(self, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, sums) of the hit passages, ascending ids; only where ``mask`` is true when given."""
+        if self.ids is not None:
+            if mask is None:
+                return self.ids, self.values
+            keep = np.flatnonzero(mask[self.ids])
+            return self.ids.take(keep), self.values.take(keep)
+        hit = self.hit if mask is None else np.logical_and(self.hit, mask)
+        ids = np.flatnonzero(hit).astype(np.int32)
+        return ids, self.values[ids]

@@ -56,3 +56,34 @@ def test_a_small_selection_scores_exactly_like_the_full_pass(searcher, query, mo
         ranked[cost] = searcher.score_passages(cur, tokenize(query), day, ("member",), limit=50)
     cur.close()
     assert ranked[0] and ranked[0] == ranked[10**9]
+
+
+@pytest.mark.parametrize("query", ["新型コロナウイルス感染症対策 都民", "学童クラブの利用者枠を増やし質の拡充を。"])
+def test_a_mask_read_from_the_sums_keeps_exactly_the_masked_hits(searcher, query, monkeypatch):
+    """Filtering the sums under a mask (one pass over hit flags, or a gather for few hits) gives the
+    unmasked ids and sums with the masked-out passages removed, on every path the sums can take."""
+    import numpy as np
+
+    import index.bm25 as bm25_module
+
+    state = searcher._state()
+    bm25 = state.bm25
+    terms = bm25.term_ids(tokenize(query))
+    assert len(terms) > 1
+    mask = state.mask(Filters(since=date(2020, 2, 1), until=date(2020, 6, 30)), ("member",))
+    assert 0 < mask.sum() < len(mask)
+    paths = []
+    for sparse_below, positive in ((0, True), (0, False), (10**9, True)):  # dense, dense with flags, sparse
+        monkeypatch.setattr(bm25_module, "SPARSE_BELOW", sparse_below)
+        monkeypatch.setattr(bm25, "positive", positive)
+        totals = bm25.totals(terms)
+        ids, sums = totals.within()
+        masked_ids, masked_sums = totals.within(mask)
+        keep = mask[ids]
+        assert 0 < len(masked_ids) < len(ids)
+        assert masked_ids.tolist() == ids[keep].tolist()
+        assert masked_sums.tolist() == sums[keep].tolist()
+        assert np.all(np.diff(masked_ids) > 0)  # ascending ids
+        paths.append((totals.ids is None, masked_ids.tolist(), masked_sums.tolist()))
+    assert [dense for dense, _, _ in paths] == [True, True, False]
+    assert paths[0][1:] == paths[1][1:] == paths[2][1:]  # the same ids and the same sums on every path
