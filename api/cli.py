@@ -98,6 +98,18 @@ def _parse_day(value: str | None, name: str) -> date | None:
 OnDay = Annotated[str | None, typer.Option(
     help="YYYY-MM-DD: members who raised it on this day first, then those of the days around it (--around)")]
 AroundDays = Annotated[int | None, typer.Option(help="Days either side of --on (default 7)")]
+PartyOption = Annotated[str | None, typer.Option(
+    help="会派: only members of a group whose name contains this (都民ファースト), ranked as without it")]
+
+
+def _party(party: str | None) -> str | None:
+    """--party cleaned as the API cleans ``party``, refused with its message."""
+    from api.deps import party_filter
+
+    try:
+        return party_filter(party)
+    except Exception as exc:  # HTTPException carries the same message the API gives
+        raise _fail(getattr(exc, "detail", str(exc))) from exc
 
 
 def _session_day(on: str | None, around: int | None, filters):
@@ -121,6 +133,7 @@ def search(
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     on: OnDay = None,
     around: AroundDays = None,
+    party: PartyOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object for machines")] = False,
     db: DbPath = None,
     url: ServerUrl = None,
@@ -129,12 +142,12 @@ def search(
     """Rank the members most engaged with a need, with their evidence passages."""
     from api.schemas import MemberHit, Statement
 
-    if statements and (on or around is not None):
-        raise _fail("--on/--around rank members; statement search takes --since/--until")
+    if statements and (on or around is not None or party is not None):
+        raise _fail("--on/--around/--party rank members; statement search takes --since/--until")
     if url:  # the server checks the input and answers with the same messages
         path = "/v1/statements/search" if statements else "/v1/members/search"
         params = {"q": query, "limit": limit, "assembly": assembly or None, "since": since, "until": until,
-                  "on": on, "around": around}
+                  "on": on, "around": around, "party": party}
         answer = _remote(url, "GET", path, params=params, api_key=api_key)
         query, terms = answer["query"], answer.get("terms", [])
         hits = [(Statement if statements else MemberHit).model_validate(h) for h in answer["data"]]
@@ -147,7 +160,7 @@ def search(
         except Exception as exc:  # HTTPException carries the same message the API gives
             raise _fail(getattr(exc, "detail", str(exc))) from exc
         filters = Filters(assembly=assembly or None, since=_parse_day(since, "--since"),
-                          until=_parse_day(until, "--until"))
+                          until=_parse_day(until, "--until"), party=_party(party))
         session_day = _session_day(on, around, filters)
         searcher = Searcher(db or get_settings().db_path)
         try:
@@ -249,6 +262,7 @@ def match(
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     on: OnDay = None,
     around: AroundDays = None,
+    party: PartyOption = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     db: DbPath = None,
     url: ServerUrl = None,
@@ -259,7 +273,7 @@ def match(
 
     if url:  # the server checks the input and answers with the same messages
         body = {"description": description, "assemblies": assembly or None, "since": since, "until": until,
-                "on": on, "around": around, "limit": limit}
+                "party": party, "on": on, "around": around, "limit": limit}
         answer = _remote(url, "POST", "/v1/match", body={k: v for k, v in body.items() if v is not None},
                          api_key=api_key)
         description, terms = answer["description"], answer.get("terms", [])
@@ -275,7 +289,7 @@ def match(
         except Exception as exc:
             raise _fail(getattr(exc, "detail", str(exc))) from exc
         filters = Filters(assembly=assembly or None, since=_parse_day(since, "--since"),
-                          until=_parse_day(until, "--until"))
+                          until=_parse_day(until, "--until"), party=_party(party))
         session_day = _session_day(on, around, filters)
         try:
             result = match_members(Searcher(db or get_settings().db_path), description, filters, limit=limit,

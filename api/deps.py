@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import date
 from typing import Annotated
 
@@ -104,6 +105,26 @@ async def filters(
 
 
 FiltersDep = Annotated[Filters, Depends(filters)]
+
+PARTY_MAX_CHARS = 100
+PARTY_DESCRIPTION = ("会派で絞る (会派名の一部でも可: 都民ファースト。全角・半角、空白と「・」は区別しません)。"
+                     "スコアと順位は絞らないときと同じで、その会派の議員だけを返します。会派は名簿、名簿がなければ会議録で名乗った最新の会派")
+
+
+def party_filter(party: str | None) -> str | None:
+    """The ``party`` parameter, cleaned like a query (None when not given)."""
+    return None if party is None else clean_text(party, "party", PARTY_MAX_CHARS)
+
+
+async def member_filters(
+    filters: FiltersDep,
+    party: Annotated[str | None, Query(description=PARTY_DESCRIPTION, max_length=PARTY_MAX_CHARS,
+                                       examples=["都民ファーストの会"])] = None,
+) -> Filters:
+    return replace(filters, party=party_filter(party)) if party is not None else filters
+
+
+MemberFiltersDep = Annotated[Filters, Depends(member_filters)]
 
 
 def session_day_of(on: date | None, around: int | None, filters: Filters) -> SessionDay | None:

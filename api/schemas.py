@@ -181,6 +181,11 @@ class MemberStatements(BaseModel):
     next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
 
 
+class PartyCount(BaseModel):
+    name: str = Field(description="会派 (名簿の値、名簿がなければ会議録で名乗った最新の会派)")
+    members: int = Field(description="その会派の議員の数")
+
+
 class Assembly(BaseModel):
     assembly_code: str
     name: str
@@ -190,6 +195,8 @@ class Assembly(BaseModel):
     members: int
     first_date: date | None = Field(description="Date of the earliest of those meetings")
     last_date: date | None = Field(description="Date of the latest of those meetings")
+    parties: list[PartyCount] = Field(default_factory=list, description="この議会の議員の会派、人数の多い順 "
+                                                                         "(`party` での絞り込みに使えます)")
 
 
 class Assemblies(BaseModel):
@@ -212,6 +219,9 @@ class MatchRequest(BaseModel):
         default=None, max_length=100, description="議会の団体コード (6桁)")
     since: date | None = Field(default=None, description="この日以降の発言")
     until: date | None = Field(default=None, description="この日以前の発言")
+    party: str | None = Field(default=None, min_length=1, max_length=100, pattern=NOT_BLANK,
+                              description="会派で絞る (GET /v1/members/search の party と同じ。会派名の一部でも可)",
+                              examples=["都民ファーストの会"])
     on: date | None = Field(
         default=None, description="この日に取り上げた議員を先頭に、続けて前後 around 日の議員 (GET /v1/members/search の on と同じ。"
                                   "since/until とは併用できません)")
@@ -223,7 +233,7 @@ class MatchRequest(BaseModel):
     cursor: str | None = Field(
         default=None, max_length=200,
         description="前のレスポンスの next_cursor をそのまま渡すと続きのページを返します "
-                    "(description・assemblies・since・until・on・around は同じにすること。limit は変えられます)",
+                    "(description・assemblies・since・until・party・on・around は同じにすること。limit は変えられます)",
         examples=["MTAuM2E0ZjBjMmI5ZDFlOGY3Ng"],
     )
 

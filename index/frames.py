@@ -28,6 +28,7 @@ import os
 import re
 import warnings
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -182,6 +183,12 @@ def _filters(assembly: str | Sequence[str] | None, since, until, member_id: str 
     return Filters(assembly=_codes(assembly), since=since_d, until=until_d, member_id=member_id)
 
 
+def _party(party: str | None) -> str | None:
+    if party is None:
+        return None
+    return _text(party, "party")
+
+
 def _roles(roles: str | Sequence[str] | None) -> list[str] | None:
     if roles is None:
         return None
@@ -288,8 +295,11 @@ class Gikai:
     # -- search ----------------------------------------------------------------
     def members(self, q: str, *, limit: int = 20, offset: int = 0, assembly: str | Sequence[str] | None = None,
                 since: str | date | None = None, until: str | date | None = None, evidence: int = 3,
-                on: str | date | None = None, around: int | None = None) -> pd.DataFrame:
+                on: str | date | None = None, around: int | None = None, party: str | None = None) -> pd.DataFrame:
         """Members ranked for a need, one row each, with the score parts and their best evidence.
+
+        ``party``: only the members of a 会派 whose name contains it (``都民ファースト``), with the
+        scores and order of the unfiltered ranking (``GET /v1/members/search?party=``).
 
         ``on`` (a date, not with ``since``/``until``): members who raised the need that day first, with
         that day's score and evidence and ``led_on`` set, then those of ``around`` days either side
@@ -306,7 +316,7 @@ class Gikai:
         """
         q = _text(q, "q")
         limit, offset, evidence = _count(limit, "limit"), _count(offset, "offset"), _count(evidence, "evidence")
-        filters = self._filters(assembly, since, until)
+        filters = replace(self._filters(assembly, since, until), party=_party(party))
         session_day = session_day_for(_as_date(on, "on"), around, filters)
         ranked = self.searcher.search_members(q, limit=limit, offset=offset, filters=filters, evidence=evidence,
                                               session_day=session_day)
@@ -315,9 +325,10 @@ class Gikai:
 
     def match(self, description: str, *, limit: int = 20, offset: int = 0,
               assembly: str | Sequence[str] | None = None, since: str | date | None = None,
-              until: str | date | None = None, on: str | date | None = None, around: int | None = None) -> pd.DataFrame:
+              until: str | date | None = None, on: str | date | None = None, around: int | None = None,
+              party: str | None = None) -> pd.DataFrame:
         """Members for a solution description, with the topics they share with it and a reason
-        (``on``/``around`` as in :meth:`members`).
+        (``on``/``around``/``party`` as in :meth:`members`).
 
         The topics read from the description are in ``df.attrs["query_topics"]``
         (and as a DataFrame from :meth:`match_topics`).
@@ -326,7 +337,7 @@ class Gikai:
 
         description = _text(description, "description")
         limit, offset = _count(limit, "limit"), _count(offset, "offset")
-        filters = self._filters(assembly, since, until)
+        filters = replace(self._filters(assembly, since, until), party=_party(party))
         session_day = session_day_for(_as_date(on, "on"), around, filters)
         outcome = match_members(self.searcher, description, filters, limit, offset, session_day=session_day)
         terms = query_terms(description, description=True)

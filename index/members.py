@@ -239,6 +239,8 @@ def rank_members(
 
     # (A member with a speech part asked: the speeches are those of their kept passages.)
     candidates = np.flatnonzero(asked | (np.bincount(post_member, minlength=n_members) > 0))
+    if filters.party:  # after scoring: the same scores as without the filter, only this 会派's members
+        candidates = candidates[searcher.members_in_party(cur, filters.party)[candidates]]
     parts_focus = np.round(focus[candidates], 4)
     parts_answers = np.round(W_ANSWERS * answer_part[candidates], 4)
     with np.errstate(divide="ignore"):

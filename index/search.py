@@ -11,6 +11,7 @@ import functools
 import os
 import re
 import threading
+import unicodedata
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,6 +75,9 @@ class Filters:
     since: date | None = None
     until: date | None = None
     member_id: str | None = None
+    # Member rankings only: keep the members whose 会派 contains this (``party_key`` of both); the
+    # scores stay those of the unfiltered ranking. Statement search and SQL filters ignore it.
+    party: str | None = None
 
     def admits_day(self, day: date | None) -> bool:
         """Whether a statement of ``day`` passes the date filters (an undated one fails any, as in SQL)."""
@@ -200,6 +204,7 @@ class _State:
         self._lock = threading.Lock()
         self._thread = threading.local()
         self._small: tuple[dict, dict, dict] | None = None
+        self._parties: dict[str, np.ndarray] = {}
         self._topics: PassageTopics | None = None
 
     @classmethod
@@ -325,6 +330,25 @@ class _State:
                 )
             return self._small
 
+    def in_party(self, cur: duckdb.DuckDBPyConnection, party: str) -> np.ndarray:
+        """Boolean by member code: is the member's 会派 one that contains ``party`` (``party_key``)?"""
+        wanted = party_key(party)
+        with self._lock:
+            cached = self._parties.get(wanted)
+        if cached is not None:
+            return cached
+        _, _, members = self.small_tables(cur)
+        codes = self.codes["member_id"]
+        found = np.zeros(len(codes), dtype=bool)
+        for member_id, row in members.items():
+            if row[4] and wanted in party_key(row[4]) and member_id in codes:
+                found[codes[member_id]] = True
+        with self._lock:
+            if len(self._parties) >= 64:
+                self._parties.clear()
+            self._parties[wanted] = found
+        return found
+
     @functools.cached_property
     def speech_columns(self) -> tuple[np.ndarray, np.ndarray]:
         """Member code and day number of each speech (from its passages)."""
@@ -369,6 +393,12 @@ class _State:
                             lambda mask: np.flatnonzero(mask).astype(np.int32))
 
 
+def party_key(name: str) -> str:
+    """A 会派 name as the party filter compares it: NFKC (全角の英数字), without spaces or a ・, and
+    自由民主 spelt 自民 (the groups call themselves both: 東京都議会自由民主党, 都議会自民党)."""
+    return re.sub(r"[\s・･]", "", unicodedata.normalize("NFKC", name)).replace("自由民主", "自民")
+
+
 def dict_rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[dict]:
     """The rows of a query as dicts by column name."""
     rows = cur.execute(sql, params or {}).fetchall()
@@ -379,7 +409,7 @@ def dict_rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None = No
 def _assemblies(cur: duckdb.DuckDBPyConnection) -> list[dict]:
     # Minutes only: blog posts are stored as meetings of their own kind, and some source
     # records are list pages of sessions with no speech (PoliInfo keeps a few).
-    return dict_rows(
+    rows = dict_rows(
         cur,
         """WITH minutes AS (
                SELECT m.assembly_code, m.date FROM meetings m
@@ -390,6 +420,14 @@ def _assemblies(cur: duckdb.DuckDBPyConnection) -> list[dict]:
                   (SELECT min(date) FROM minutes m WHERE m.assembly_code = a.assembly_code) AS first_date,
                   (SELECT max(date) FROM minutes m WHERE m.assembly_code = a.assembly_code) AS last_date
            FROM assemblies a ORDER BY a.assembly_code""", {"post": POST_KIND})
+    parties: dict[str, list[dict]] = {}
+    for code, name, members in cur.execute(
+            """SELECT assembly_code, party, count(*) AS members FROM members WHERE party IS NOT NULL
+               GROUP BY ALL ORDER BY assembly_code, members DESC, party""").fetchall():
+        parties.setdefault(code, []).append({"name": name, "members": members})
+    for row in rows:
+        row["parties"] = parties.get(row["assembly_code"], [])
+    return rows
 
 
 def _format_of(con: duckdb.DuckDBPyConnection) -> str:
@@ -565,6 +603,10 @@ class Searcher:
     def small_tables(self, cur: duckdb.DuckDBPyConnection) -> tuple[dict, dict, dict]:
         """Meetings, assemblies and members of this index file, held in memory (see ``_State``)."""
         return self._state().small_tables(cur)
+
+    def members_in_party(self, cur: duckdb.DuckDBPyConnection, party: str) -> np.ndarray:
+        """Boolean by member code (the codes of ``passage_columns``): is the member in a 会派 whose name contains ``party``?"""
+        return self._state().in_party(cur, party)
 
     def passage_columns(self) -> tuple[dict[str, np.ndarray], int, list[str]]:
         """Per passage id: member code, day number, meeting code and the asking member's code

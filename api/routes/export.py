@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import FiltersDep, QueryDep, SearcherDep, SessionDayDep
+from api.deps import FiltersDep, MemberFiltersDep, QueryDep, SearcherDep, SessionDayDep
 from api.export import (
     MEDIA_TYPES,
     STATEMENT_COLUMNS,
@@ -56,7 +56,7 @@ def _file(request: Request, lines, fmt: ExportFormat, kind: str, q: str, page: P
 @router.get("/v1/members/search.{fmt}", response_class=StreamingResponse, responses=_FILE_RESPONSES,
             summary="議員検索の結果をファイルで (CSV / JSONL)")
 def export_members(
-    request: Request, fmt: FormatPath, q: QueryDep, searcher: SearcherDep, filters: FiltersDep,
+    request: Request, fmt: FormatPath, q: QueryDep, searcher: SearcherDep, filters: MemberFiltersDep,
     session_day: SessionDayDep, page: ExportPage,
     evidence: Annotated[int, Query(ge=0, le=10, description="議員ごとの根拠段落の数 (0 なら答弁・投稿も含めて根拠なし)")] = 3,
 ) -> StreamingResponse:

@@ -9,6 +9,7 @@ from api.deps import (
     SearchGateDep,
     SettingsDep,
     clean_text,
+    party_filter,
     session_day_of,
     with_description_terms,
 )
@@ -29,6 +30,7 @@ async def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep
     (例: 病児保育の発言がなければ 子育て)。一致したトピックのある議員の根拠 (`evidence`) は、そのトピックに取り組む段落だけです。
     `terms` は根拠の本文で強調するとよい語です。
     `on` は `GET /v1/members/search` と同じく、その日に取り上げた議員を先頭に (`led_on`)、続けて前後 `around` 日の議員を並べます。
+    `party` も同じく、順位はそのままでその会派の議員だけを返します (`topics` の段落数は会派で絞りません)。
 
     ページングは GET の一覧と同じです: レスポンスの `next_cursor` を、同じ本文の `cursor` に入れて送ると続きのページを返します
     (最後のページでは null)。
@@ -41,7 +43,7 @@ async def match(body: MatchRequest, searcher: SearcherDep, settings: SettingsDep
         raise HTTPException(422, f"since ({body.since}) is after until ({body.until})")
     # Pages like the GET listings: the cursor is bound to every body field but cursor/offset/limit.
     page = body_page("/v1/match", body)
-    filters = Filters(assembly=body.assemblies or None, since=body.since, until=body.until)
+    filters = Filters(assembly=body.assemblies or None, since=body.since, until=body.until, party=party_filter(body.party))
     session_day = session_day_of(body.on, body.around, filters)
     result, terms = await gate.run("match", with_description_terms, description, match_members, searcher, description, filters,
                                     limit=page.limit, offset=page.offset, session_day=session_day)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Query
 from api.deps import (
     _NOT_BLANK,
     FiltersDep,
+    MemberFiltersDep,
     QueryDep,
     SearcherDep,
     SearchGateDep,
@@ -24,13 +25,14 @@ router = APIRouter(prefix="/v1/members", tags=["members"])
 
 @router.get("/search", response_model=MemberSearch, summary="課題に取り組む議員を探す")
 async def search_members(
-    q: QueryDep, searcher: SearcherDep, filters: FiltersDep, session_day: SessionDayDep, page: PageDep, gate: SearchGateDep,
-    evidence: int = Query(3, ge=0, le=10, description="議員ごとの根拠段落の数 (0 なら答弁・投稿も含めて根拠を返さず、氏名とスコアだけ)"),
+    q: QueryDep, searcher: SearcherDep, filters: MemberFiltersDep, session_day: SessionDayDep, page: PageDep,
+    gate: SearchGateDep, evidence: int = Query(3, ge=0, le=10, description="議員ごとの根拠段落の数 (0 なら答弁・投稿も含めて根拠を返さず、氏名とスコアだけ)"),
 ) -> MemberSearch:
     """その課題について質問を重ねている議員を、スコアの内訳と根拠となる発言 (会議名・日付・出典URL) 付きで返します。
 
     `on` を付けると、その日に課題を強く取り上げた議員 (その日だけで測ったスコアがその日の最高の半分以上) を先頭に
     その日のスコア・根拠で並べ (`led_on` = その日)、続けて前後 `around` 日に取り上げた議員を並べます。
+    `party` を付けると、同じ順位のままその会派の議員だけを返します。
     """
     hits, terms = await gate.run("members", with_terms, q, searcher.search_members, q, limit=page.limit, offset=page.offset,
                                   filters=filters, evidence=evidence, session_day=session_day)

@@ -5,7 +5,7 @@ const MAX_CHARS = 2000; // description of POST /v1/match (api.schemas.MatchReque
 const SEARCH_LIMIT = 20;
 const TIMELINE_PAGE = 20;
 const CHART_MAX = 500; // statements fetched to count per meeting date (dates only are shown)
-const FILTER_KEYS = ["q", "assembly", "since", "until", "on"];
+const FILTER_KEYS = ["q", "assembly", "party", "since", "until", "on"];
 
 const $ = (id) => document.getElementById(id);
 
@@ -153,6 +153,7 @@ function searchMembers(f) {
   if (f.assembly) body.assemblies = [f.assembly];
   if (f.since) body.since = f.since;
   if (f.until) body.until = f.until;
+  if (f.party) body.party = f.party; // same ranking, only that 会派's members
   if (f.on) body.on = f.on; // the session day: that day's questioners first, then ±7 days (index/session_day.py)
   body.limit = SEARCH_LIMIT;
   return api("/v1/match", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
@@ -174,6 +175,28 @@ async function fillAssemblySelect() {
     select.append(h("option", { value: a.assembly_code }, a.prefecture && !a.name.startsWith(a.prefecture) ? `${a.prefecture} ${a.name}` : a.name));
   }
   select.value = wanted;
+  await fillPartySelect();
+}
+
+// The 会派 of the chosen assembly (of every assembly when none is chosen), largest first.
+async function fillPartySelect() {
+  const select = $("party");
+  const fromUrl = select.dataset.wanted;
+  const wanted = fromUrl ?? select.value;
+  const code = $("assembly").value;
+  const counts = new Map();
+  for (const a of await assemblies()) {
+    if (code && a.assembly_code !== code) continue;
+    for (const p of a.parties || []) counts.set(p.name, (counts.get(p.name) || 0) + p.members);
+  }
+  const options = [...counts].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0], "ja"));
+  select.replaceChildren(h("option", { value: "" }, "すべての会派"),
+    ...options.map(([name, n]) => h("option", { value: name }, `${name}（${n}人）`)));
+  // A 会派 given in the URL that the list lacks (typed by hand: a part of a name) stays selected;
+  // one chosen here that the newly chosen assembly lacks goes back to every 会派.
+  if (wanted && !counts.has(wanted) && fromUrl) select.append(h("option", { value: wanted }, wanted));
+  select.value = counts.has(wanted) || fromUrl ? wanted : "";
+  delete select.dataset.wanted;
 }
 
 // ---------------------------------------------------------------- routing
@@ -227,6 +250,8 @@ function showSearch() {
   $("on").value = currentFilters.on;
   $("assembly").dataset.wanted = currentFilters.assembly;
   $("assembly").value = currentFilters.assembly;
+  $("party").dataset.wanted = currentFilters.party;
+  fillPartySelect();
   updateCounter();
   if (currentFilters.q.trim()) runSearch(currentFilters);
   else {
@@ -764,6 +789,7 @@ $("search-form").addEventListener("submit", (ev) => {
   const f = {
     q: $("q").value.trim(),
     assembly: $("assembly").value,
+    party: $("party").value,
     since: $("since").value,
     until: $("until").value,
     on: $("on").value,
@@ -790,6 +816,7 @@ $("q").addEventListener("keydown", (ev) => {
   }
 });
 $("csv-button").addEventListener("click", downloadCsv);
+$("assembly").addEventListener("change", fillPartySelect);
 $("assembly-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const q = $("assembly-q").value.trim();

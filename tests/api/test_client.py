@@ -23,6 +23,8 @@ ASKS = [
     ["match", "産後ケアの予約と空き状況をオンラインで確認できるサービス", "--limit", "3"],
     ["search", "子育て支援", "--on", "2020-02-26", "--limit", "4"],
     ["match", "子育て支援", "--on", "2020-02-26", "--around", "2", "--limit", "4"],
+    ["search", "待機児童", "--party", "共産", "--limit", "5"],
+    ["match", "子育て支援", "--on", "2020-02-26", "--party", "都民ファースト", "--limit", "3"],
 ]
 
 
@@ -115,7 +117,17 @@ def test_session_day_locally(demo_db):
     assert " ".join(bad.stderr.split()).startswith("error: on: cannot be combined with since/until")
     assert runner.invoke(cli, ["search", "保育", "--on", "26/2/2020", "--db", str(demo_db)]).exit_code == 2
     statements = runner.invoke(cli, ["search", "保育", "--statements", "--on", "2020-02-26", "--db", str(demo_db)])
-    assert statements.exit_code == 2 and "--on/--around rank members" in " ".join(statements.stderr.split())
+    assert statements.exit_code == 2 and "--on/--around/--party rank members" in " ".join(statements.stderr.split())
+
+
+def test_party_locally(demo_db):
+    r = runner.invoke(cli, ["search", "待機児童", "--party", "共産", "--limit", "3", "--json", "--db", str(demo_db)])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)["data"]
+    assert [m["name"] for m in data[:2]] == ["和泉なおみ", "曽根はじめ"]
+    assert {m["party"] for m in data} == {"日本共産党都議団"}
+    blank = runner.invoke(cli, ["search", "保育", "--party", " ", "--db", str(demo_db)])
+    assert blank.exit_code == 2 and " ".join(blank.stderr.split()) == "error: party: must not be empty"
 
 
 def test_unreachable_server_is_named():

@@ -39,9 +39,24 @@ def test_match_on_a_session_day_puts_that_days_members_first(client):
     assert any(e["date"] != "2020-02-26" for m in data[2:] for e in m["evidence"])
 
 
+def test_match_with_a_party_and_a_session_day_keeps_that_groups_members_in_the_same_order(client):
+    """party narrows the session-day ranking to one 会派; who leads and the scores stay as without it."""
+    everyone = client.post("/v1/match", json={"description": "子育て支援", "on": "2020-02-26", "limit": 100}).json()["data"]
+    r = client.post("/v1/match", json={"description": "子育て支援", "on": "2020-02-26", "party": "都民ファースト",
+                                       "limit": 100})
+    assert r.status_code == 200, r.text
+    found = r.json()["data"]
+    assert [(m["name"], m["led_on"], m["score"]) for m in found] == [
+        (m["name"], m["led_on"], m["score"]) for m in everyone if "都民ファースト" in (m["party"] or "")]
+    assert found[0]["name"] == "増子ひろき" and found[0]["led_on"] == "2020-02-26"
+    assert {m["party"] for m in found} == {"都民ファーストの会東京都議団"}
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
+        ({"description": "保育", "party": " "}, "party"),
+        ({"description": "保育", "party": "あ" * 101}, "party"),
         ({"description": ""}, "description"),
         ({"description": "   "}, "description: must not be empty"),
         ({"description": "あ" * 2001}, "description"),

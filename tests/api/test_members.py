@@ -175,3 +175,45 @@ def test_on_a_session_day_its_questioners_lead_and_say_so(client):
 def test_a_session_day_at_the_ends_of_the_calendar_is_an_empty_answer(client, on):
     r = client.get("/v1/members/search", params={"q": "保育", "on": on, "around": 90})
     assert r.status_code == 200 and r.json()["data"] == []
+
+
+def test_a_party_filter_keeps_the_ranking_and_only_that_groups_members(client):
+    """party=共産 returns the 日本共産党都議団 members of the unfiltered ranking, in its order and with its scores."""
+    everyone = client.get("/v1/members/search", params={"q": "待機児童", "limit": 100, "evidence": 0}).json()["data"]
+    r = client.get("/v1/members/search", params={"q": "待機児童", "party": "共産", "limit": 100, "evidence": 0})
+    assert r.status_code == 200
+    found = r.json()["data"]
+    expected = [(m["member_id"], m["score"]) for m in everyone if m["party"] and "共産" in m["party"]]
+    assert [(m["member_id"], m["score"]) for m in found] == expected
+    assert [m["name"] for m in found][:2] == ["和泉なおみ", "曽根はじめ"]
+    assert {m["party"] for m in found} == {"日本共産党都議団"}
+    # Full-width letters, spaces and 自由民主/自民 are spelt one way: both spellings of the LDP group match.
+    ldp = client.get("/v1/members/search", params={"q": "待機児童", "party": "自民党", "limit": 100, "evidence": 0})
+    assert {m["party"] for m in ldp.json()["data"]} == {"東京都議会自由民主党", "都議会自由民主党"} == {
+        m["party"] for m in everyone if m["party"] and ("自民" in m["party"] or "自由民主" in m["party"])}
+    assert client.get("/v1/members/search", params={"q": "待機児童", "party": "無所属　東京みらい", "limit": 100}
+                      ).json()["data"] == client.get("/v1/members/search", params={
+                          "q": "待機児童", "party": "東京みらい", "limit": 100}).json()["data"]
+    # The CSV takes the same filter, and a group nobody of the ranking is in is an empty page, not an error.
+    csv = client.get("/v1/members/search.csv", params={"q": "待機児童", "party": "共産", "limit": 100})
+    assert csv.status_code == 200 and csv.text.count("日本共産党都議団") >= len(found)
+    assert client.get("/v1/members/search", params={"q": "待機児童", "party": "存在しない会派"}).json()["data"] == []
+
+
+@pytest.mark.parametrize(("party", "message"), [("   ", "party: must not be empty"),
+                                                ("あ" * 101, "party: 101 characters; at most 100 are accepted")])
+def test_a_party_outside_limits_is_a_422_naming_it(client, party, message):
+    r = client.get("/v1/members/search", params={"q": "待機児童", "party": party})
+    assert r.status_code == 422 and r.json()["error"] == message
+
+
+def test_assemblies_list_their_parties_by_size(client, demo_db):
+    import duckdb
+
+    tokyo = client.get("/v1/assemblies").json()["data"][0]
+    parties = tokyo["parties"]
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        counts = dict(con.execute("SELECT party, count(*) FROM members WHERE party IS NOT NULL GROUP BY party").fetchall())
+    assert {p["name"]: p["members"] for p in parties} == counts
+    assert [p["members"] for p in parties] == sorted(counts.values(), reverse=True)
+    assert {"日本共産党都議団", "都民ファーストの会東京都議団", "無所属東京みらい"} <= set(counts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -128,6 +129,37 @@ def test_a_session_day_puts_that_days_questioners_first(page):
     page.get_by_label("期間（この日から）").fill("2020-02-01")
     page.get_by_role("button", name="議員を探す").click()
     _expect(page.locator("#search-status")).to_contain_text("一緒に指定できません")
+
+
+@pytest.mark.slow
+def test_a_party_keeps_only_that_groups_cards_and_the_list_follows_the_assembly(page):
+    """The 会派 list comes from /v1/assemblies (largest first, with counts); choosing one keeps the
+    ranking's order with only that group's members, and the choice is part of the address."""
+    page.goto("/")
+    party = page.get_by_label("会派")
+    _expect(party.locator("option").nth(1)).to_have_text(re.compile(r"^\S+（\d+人）$"))
+    options = party.locator("option").all_text_contents()
+    assert options[0] == "すべての会派" and any(o.startswith("日本共産党都議団（") for o in options)
+    page.get_by_label("解決策・ニーズ").fill("待機児童の解消")
+    page.get_by_role("button", name="議員を探す").click()
+    cards = page.locator("#member-list > li.card")
+    cards.first.wait_for()
+    cards_of = """els => els.map(c => [c.querySelector('.member-name a').textContent.trim(),
+                                        c.querySelector('.member-sub .party')?.textContent.replace(' ・ ', '') ?? null])"""
+    everyone = cards.evaluate_all(cards_of)
+    party.select_option("日本共産党都議団")
+    page.get_by_role("button", name="議員を探す").click()
+    _expect(page.locator("#member-list .member-sub .party").first).to_have_text(" ・ 日本共産党都議団")
+    assert parse_qs(urlparse(page.url).query)["party"] == ["日本共産党都議団"]
+    kept = [n.strip() for n in page.locator("#member-list .member-name a").all_text_contents()]
+    assert set(t.removeprefix(" ・ ") for t in page.locator("#member-list .member-sub .party").all_text_contents()) \
+        == {"日本共産党都議団"}
+    # The same order as the unfiltered list (the page shows its first 20; 和泉なおみ leads both).
+    shown_there = [name for name, group in everyone if group == "日本共産党都議団"]
+    assert shown_there and kept[: len(shown_there)] == shown_there and kept[0] == "和泉なおみ"
+    page.reload()
+    cards.first.wait_for()
+    _expect(party).to_have_value("日本共産党都議団")
 
 
 @pytest.mark.slow

@@ -131,6 +131,18 @@ def test_members_on_a_session_day_as_in_the_api(g, client):
     assert matched.led_on.notna().tolist() == [True, True, True]
 
 
+def test_members_and_match_of_one_party_as_in_the_api(g, client):
+    df = g.members("待機児童", party="共産", limit=5, evidence=0)
+    api = client.get("/v1/members/search", params={"q": "待機児童", "party": "共産", "limit": 5}).json()["data"]
+    assert df.member_id.tolist() == [m["member_id"] for m in api] and len(df) >= 2
+    assert df.score.tolist() == pytest.approx([m["score"] for m in api])
+    assert set(df.party) == {"日本共産党都議団"}
+    matched = g.match("子育て支援", on="2020-02-26", party="都民ファースト", limit=3)
+    assert matched.name.iloc[0] == "増子ひろき" and set(matched.party) == {"都民ファーストの会東京都議団"}
+    with pytest.raises(ValueError, match="party: must not be empty"):
+        g.members("待機児童", party="  ")
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [({"since": "2020/02/01"}, "since"), ({"until": "yesterday"}, "until")])
 def test_bad_dates_name_the_parameter(g, kwargs, message):
     with pytest.raises(ValueError, match=message):
