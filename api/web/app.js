@@ -503,7 +503,7 @@ function renderMemberInfo(m) {
   // replaceChildren would print a null as the text "null": a member with no roster who never spoke for a 会派 has no party.
   $("member-info").replaceChildren(...[
     row("議会", h("a", { href: withFilters(`/assemblies/${encodeURIComponent(m.assembly_code)}`), "data-nav": true }, m.assembly_name)),
-    m.party ? row("会派", m.party, partySource(m)) : null,
+    m.party ? row("会派", m.party, partySource(m), partyHistory(m)) : null,
     m.district ? row("選挙区", m.district) : null,
     term ? row("任期", term) : null,
     m.seats ? row("議席番号", m.seats) : null,
@@ -540,6 +540,28 @@ function partySource(m) {
   return h("span", { class: "party-source" }, "出典: ",
     isWebUrl(named.source_url) ? externalLink(named.source_url, `会議録 ${day}`) : `会議録 ${day}`,
     named.quote ? `「${named.quote}」` : "");
+}
+
+// One group spelt two ways (a roster's 東京みらい, the minutes' 無所属東京みらい; 都議会自民党 and 東京都議会自由民主党):
+// compared as the party filter compares them (index/search.py party_key), one name inside the other.
+const partyKey = (name) => name.normalize("NFKC").replace(/[\s・･]/g, "").replaceAll("自由民主", "自民");
+const sameParty = (a, b) => { const x = partyKey(a), y = partyKey(b); return x.includes(y) || y.includes(x); };
+
+/** The other 会派 the member was in (named in the minutes, or in an older roster), latest first, each with its source. */
+function partyHistory(m) {
+  const when = (a) => a.named_on || (a.observed_at || "").slice(0, 10);
+  const earlier = [];
+  for (const a of [...(m.affiliations || [])].sort((x, y) => when(y).localeCompare(when(x)))) {
+    if (!a.party || sameParty(a.party, m.party) || earlier.some((e) => sameParty(e.party, a.party))) continue;
+    earlier.push(a);
+  }
+  if (!earlier.length) return null;
+  const cite = (a) => {
+    const label = `${a.source === "minutes" ? "会議録" : "名簿"}${when(a) ? " " + formatDate(when(a)) : ""}`;
+    return isWebUrl(a.source_url) ? externalLink(a.source_url, label) : label;
+  };
+  return h("span", { class: "party-history" }, "以前の会派: ",
+    ...earlier.flatMap((a, i) => [i ? "、" : "", `${a.party}（`, cite(a), "）"]));
 }
 
 const LINK_LABELS = {

@@ -61,6 +61,23 @@ def roster_page(request):
         yield url
 
 
+@pytest.fixture(scope="session")
+def history_page(tmp_path_factory):
+    """The app over the 2020 定例会 and the 2001–2019 臨時会 minutes: members who spoke for other groups before."""
+    from crawlers.poliinfo import import_files
+    from crawlers.rawstore import RawStore
+    from index.build import build_index
+    from tests.conftest import DEMO_2020, ROOT
+
+    raw = tmp_path_factory.mktemp("raw-history")
+    import_files([DEMO_2020 / "proceedings-2020.json", ROOT / "data" / "demo" / "tokyo-extraordinary-2001-2019.json"],
+                 RawStore(raw))
+    db = tmp_path_factory.mktemp("index-history") / "index.duckdb"
+    build_index(raw, db, workers=2)
+    with serve_app(db) as url:
+        yield url
+
+
 @pytest.fixture
 def state_path(tmp_path):
     return tmp_path / "state.sqlite3"

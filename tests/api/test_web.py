@@ -274,6 +274,23 @@ def test_member_page_shows_timeline_chart_and_more(page):
 
 
 @pytest.mark.slow
+def test_member_page_lists_the_groups_a_member_spoke_for_before(browser, history_page):
+    """西沢けいた spoke for 都議会民進党 at a 2017 臨時会 and for 都議会立憲民主党・民主クラブ in 2020: both, each cited."""
+    import httpx
+
+    found = httpx.get(f"{history_page}/v1/members/search", params={"q": "待機児童", "limit": 100, "evidence": 0}).json()
+    mid = next(m["member_id"] for m in found["data"] if m["name"] == "西沢けいた")
+    context, page, errors = _new_page(browser, history_page)
+    page.goto(f"/members/{mid}")
+    history = page.locator("#member-info .party-history")
+    _expect(history).to_have_text(re.compile(r"^以前の会派: 都議会民進党（会議録 2017年8月30日(（新しいタブで開きます）)?）$"))
+    assert history.locator("a").get_attribute("href") == TOKYO + "record/extraordinary/2017-2-2.html"
+    assert "会派\n都議会立憲民主党・民主クラブ\n出典: 会議録 2020年6月2日" in page.locator("#member-info").inner_text()
+    context.close()
+    assert not errors, errors
+
+
+@pytest.mark.slow
 def test_member_page_says_when_the_query_itself_is_never_said(page):
     # 森澤恭子 asked about 産後ケア; her statements that best match 待機児童 only share 待機 or 児童.
     page.goto("/members/130001-53df1e713ea1?q=待機児童")
@@ -440,6 +457,9 @@ def test_member_page_shows_the_crawled_roster_links_and_posts(browser, roster_pa
     info = page.locator("#member-info").inner_text()
     assert "会派" in info and "東京みらい" in info
     assert "選挙区" not in info and "任期" not in info and "null" not in info  # the roster page gives neither
+    # The roster's 東京みらい and the 無所属東京みらい she named in the minutes are one group, not a change.
+    assert member["party"] == "東京みらい" and {a["party"] for a in member["affiliations"]} >= {"無所属東京みらい"}
+    assert page.locator("#member-info .party-history").count() == 0
     assert page.locator("#member-committees .chip").all_inner_texts() == ["厚生委員会", "都議会のあり方検討委員会"]
 
     links = page.locator("#member-links a")
