@@ -123,6 +123,14 @@ def _check_results(stem, nb, out_dir):
         assert "産後ケア" in top["荒木ちはる"]["matched_topics"] and "LINE活用" in top["荒木ちはる"]["matched_topics"]
         assert "産後ケア" in top["森澤恭子"]["matched_topics"]
         assert all(r["assembly"] == "東京都議会" and r["evidence_url"] for r in rows)
+        # By 会派: the groups of the top 30, largest total first; then one group's members alone.
+        groups = _result_rows(nb, "by_party = (")
+        assert groups[0] == ["members", "score", "best", "best_rank"] and len(groups) > 3
+        totals = [float(row[2]) for row in groups[2:]]
+        assert totals == sorted(totals, reverse=True)
+        chosen = next(row[0] for row in groups[2:] if row[0] != "（会派不明）")
+        one = _result_rows(nb, "one_party[[")
+        assert len(one) > 1 and {row[3] for row in one[1:]} == {chosen}
 
 
 def test_api_paths_named_in_notebooks_exist(demo_db):
