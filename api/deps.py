@@ -108,7 +108,8 @@ FiltersDep = Annotated[Filters, Depends(filters)]
 
 PARTY_MAX_CHARS = 100
 PARTY_DESCRIPTION = ("会派で絞る (会派名の一部でも可: 都民ファースト。全角・半角、空白と「・」は区別しません)。"
-                     "スコアと順位は絞らないときと同じで、その会派の議員だけを返します。会派は名簿、名簿がなければ会議録で名乗った最新の会派")
+                     "スコアと順位は絞らないときと同じで、その会派の議員だけを返します (parts.relative はその中の 1 位との比)。"
+                     "会派は名簿、名簿がなければ会議録で名乗った最新の会派")
 
 
 def party_filter(party: str | None) -> str | None:

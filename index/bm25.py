@@ -205,8 +205,9 @@ class Bm25Index:
 @dataclass(frozen=True)
 class Totals:
     """One query's BM25 sums: (ids, sums) when few passages were hit, else a sum and a hit flag by
-    passage id. A filter is then one pass over the flags (``hit & mask``) instead of a gather of
-    the mask at every hit id: 1.4 + 1.5 ms → 0.9 ms for the dev queries at a million passages."""
+    passage id. A filter is then one pass over the flags (``hit & mask``) instead of listing the hit
+    ids and gathering the mask at each: the sums, the filter and the best 4,000 of the dev queries at
+    a million passages took 6.5 → 4.9 ms."""
 
     ids: np.ndarray | None
     values: np.ndarray

@@ -253,7 +253,7 @@ class _State:
 
     def scores(self, terms: list[tuple[int, float]], mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """BM25 of one query within ``mask``; the sums are kept per thread (member search asks
-        three times, with three masks)."""
+        three times, with three masks; at a million passages they take 9 MB per request thread)."""
         key = tuple(terms)
         last = getattr(self._thread, "last", None)
         if last is None or last[0] != key:
