@@ -65,10 +65,16 @@ def member_topics(searcher: Searcher, member_id: str) -> list[dict]:
 
 
 def topic_members(searcher: Searcher, topic_id: str, filters: Filters, limit: int, offset: int) -> list[dict]:
-    """Members ranked by how many of their questions engage with the topic (recent ones weigh more)."""
+    """Members ranked by how many of their questions engage with the topic (recent ones weigh more);
+    with ``filters.party``, only that 会派's members, in the same order."""
     where, params = filters.sql()
     cur = searcher.cursor()
     try:
+        if filters.party:
+            _, _, member_ids = searcher.passage_columns()
+            in_party = searcher.members_in_party(cur, filters.party)
+            where = " AND ".join(filter(None, [where, "p.member_id IN (SELECT unnest($party_members))"]))
+            params["party_members"] = [member_ids[c] for c in in_party.nonzero()[0].tolist()]
         reference = cur.execute("SELECT max(date) FROM passages").fetchall()[0][0]
         return dict_rows(
             cur,

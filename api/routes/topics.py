@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from api.deps import FiltersDep, SearcherDep
+from api.deps import MemberFiltersDep, SearcherDep
 from api.pagination import PageDep
 from api.schemas import MemberTopic, MemberTopics, Topic, TopicMember, TopicMembers, Topics
 from index import topic_profiles
@@ -18,8 +18,8 @@ def list_topics(searcher: SearcherDep) -> Topics:
 
 
 @router.get("/v1/topics/{topic_id}/members", response_model=TopicMembers, summary="トピックに取り組む議員")
-def topic_members(topic_id: str, searcher: SearcherDep, filters: FiltersDep, page: PageDep) -> TopicMembers:
-    """このトピックに取り組む質問段落が多い議員 (新しい発言ほど重い)。"""
+def topic_members(topic_id: str, searcher: SearcherDep, filters: MemberFiltersDep, page: PageDep) -> TopicMembers:
+    """このトピックに取り組む質問段落が多い議員 (新しい発言ほど重い)。`party` を付けると、同じ順のままその会派の議員だけ。"""
     found = topic_profiles.topic(searcher, topic_id)
     if found is None:
         raise HTTPException(404, f"topic {topic_id!r} not found; see /v1/topics")

@@ -22,6 +22,13 @@ def test_topic_members_ranked_with_engagement(client):
     assert r.json()["count"] == 4 and r.json()["next_cursor"] is None
     assert [m["score"] for m in data] == sorted((m["score"] for m in data), reverse=True)
     assert client.get("/v1/topics/no.such.topic/members").status_code == 404
+    # One 会派: the same members in the same order, only that group's; a blank party is a 422 naming it.
+    mine = client.get(f"/v1/topics/{taiki['topic_id']}/members", params={"party": "都民ファースト"}).json()["data"]
+    assert [(m["name"], m["score"]) for m in mine] == [
+        (m["name"], m["score"]) for m in data if m["party"] == "都民ファーストの会東京都議団"] == [
+        ("増子ひろき", data[1]["score"]), ("荒木ちはる", data[2]["score"])]
+    blank = client.get(f"/v1/topics/{taiki['topic_id']}/members", params={"party": " "})
+    assert blank.status_code == 422 and blank.json()["error"] == "party: must not be empty"
 
 
 def test_member_topic_profile_by_year(client):
