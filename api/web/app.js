@@ -768,6 +768,10 @@ async function showAssembly(code) {
     info.prefecture ? row("都道府県", info.prefecture) : null,
     row("収録している会議", `${info.meetings}件（${formatDate(info.first_date)}〜${formatDate(info.last_date)}）`),
     row("発言した議員", `${info.members}人`),
+    // Each 会派 opens the member search of this assembly narrowed to it (the need typed here, if any).
+    info.parties?.length ? row("会派", h("span", { class: "party-list" }, ...info.parties.flatMap((p, i) => [i ? "、" : "",
+      h("a", { href: withFilters("/", { ...currentFilters, assembly: code, party: p.name }), "data-nav": true },
+        `${p.name}（${p.members}人）`)]))) : null,
   ].filter(Boolean) : []));
   $("assembly-name").focus();
   if (!q) {

@@ -393,6 +393,15 @@ def test_assembly_page_groups_questions_and_answers(page):
     page.go_back()
     page.locator("#assembly-members .quote").first.wait_for()
     page.screenshot(path=ARTIFACTS / "assembly.png", full_page=True)
+    # The assembly's 会派, largest first; one opens the member search of this assembly narrowed to it.
+    parties = page.locator("#assembly-info .party-list a")
+    counts = [int(re.search(r"（(\d+)人）$", t).group(1)) for t in parties.all_inner_texts()]
+    assert len(counts) > 3 and counts == sorted(counts, reverse=True)
+    page.get_by_role("link", name=re.compile(r"^日本共産党都議団（\d+人）$")).click()
+    page.locator("#member-list > li.card").first.wait_for()
+    assert parse_qs(urlparse(page.url).query) == {"q": ["産後ケア"], "assembly": ["130001"], "party": ["日本共産党都議団"]}
+    _expect(page.get_by_label("会派")).to_have_value("日本共産党都議団")
+    assert set(page.locator("#member-list .member-sub .party").all_text_contents()) == {" ・ 日本共産党都議団"}
 
 
 @pytest.mark.slow
