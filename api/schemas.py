@@ -137,6 +137,13 @@ class Affiliation(BaseModel):
     quote: str | None = Field(default=None, description="minutes: 会派を名乗った言葉")
 
 
+class EarlierParty(BaseModel):
+    party: str
+    source: Literal["roster", "minutes"] = Field(description="roster: 議会サイトの名簿 / minutes: 会議録で名乗った")
+    on: date | None = Field(description="名乗った日 (minutes) または名簿を取得した日 (roster)")
+    source_url: str
+
+
 class Post(BaseModel):
     statement_id: str
     title: str
@@ -169,6 +176,9 @@ class Member(BaseModel):
                                   description="公式サイト・ブログ・SNS (site, blog, x, facebook, instagram, youtube, line …)。SNSはリンクのみで取得はしません")
     affiliations: list[Affiliation] = Field(default_factory=list,
                                             description="名簿で観測した所属と、会議録で名乗った会派の履歴 (日付と出典つき)")
+    earlier_parties: list[EarlierParty] = Field(
+        default_factory=list, description="affiliations のうち今の会派 (party) と別の会派、新しい順に一つずつ。名前の一方がもう一方を"
+                                          "含むもの (名簿の「東京みらい」と会議録の「無所属東京みらい」) は同じ会派として除きます")
     latest_posts: list[Post] = Field(default_factory=list, description="本人のブログ・サイトの最新投稿 (抜粋とトピック)")
 
 

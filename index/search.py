@@ -399,6 +399,24 @@ def party_key(name: str) -> str:
     return re.sub(r"[\s・･]", "", unicodedata.normalize("NFKC", name)).replace("自由民主", "自民")
 
 
+def same_party(a: str, b: str) -> bool:
+    """One group spelt two ways (a roster's 東京みらい, the minutes' 無所属東京みらい): one ``party_key`` inside the other."""
+    x, y = party_key(a), party_key(b)
+    return x in y or y in x
+
+
+def earlier_parties(party: str | None, affiliations: list[dict]) -> list[dict]:
+    """The other groups in a member's affiliations (latest first), each once, with where and when it was recorded."""
+    out: list[dict] = []
+    for a in affiliations:
+        name = a["party"]
+        if not name or (party and same_party(name, party)) or any(same_party(name, e["party"]) for e in out):
+            continue
+        on = a["named_on"] or (a["observed_at"].date() if a["observed_at"] else None)
+        out.append({"party": name, "source": a["source"], "on": on, "source_url": a["source_url"]})
+    return out
+
+
 def dict_rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[dict]:
     """The rows of a query as dicts by column name."""
     rows = cur.execute(sql, params or {}).fetchall()
@@ -930,8 +948,9 @@ class Searcher:
         finally:
             cur.close()
 
-    def member_extras(self, member_id: str, posts: int = 5) -> dict:
-        """Roster history and latest posts (excerpts, topics) of a member."""
+    def member_extras(self, member_id: str, posts: int = 5, party: str | None = None) -> dict:
+        """Roster history, the groups other than ``party`` (the member's 会派) it records, and latest posts
+        (excerpts, topics) of a member."""
         cur = self.cursor()
         try:
             aff = cur.execute(
@@ -956,8 +975,10 @@ class Searcher:
                    GROUP BY ALL ORDER BY m.date DESC NULLS LAST, p.statement_id LIMIT $n""",
                 {"id": member_id, "n": posts, "engaged": ENGAGED},
             ).fetchall()
+            affiliations = [dict(zip(cols, r, strict=True)) for r in aff]  # latest first
             return {
-                "affiliations": [dict(zip(cols, r, strict=True)) for r in aff],
+                "affiliations": affiliations,
+                "earlier_parties": earlier_parties(party, affiliations),
                 "latest_posts": [
                     {"statement_id": r[0], "title": r[1], "date": r[2], "url": r[3], "excerpt": r[4],
                      "topics": r[5] or []}

@@ -48,7 +48,7 @@ def read_member(member_id: str, searcher: SearcherDep) -> Member:
     fields = {k: row[k] for k in Member.model_fields if k in row}
     fields["committees"] = row.get("committees") or []
     fields["links"] = json.loads(row["links"]) if row.get("links") else {}
-    return Member(**fields, **searcher.member_extras(member_id))
+    return Member(**fields, **searcher.member_extras(member_id, party=row.get("party")))
 
 
 @router.get("/{member_id}/statements", response_model=MemberStatements, summary="議員の発言 (抜粋)")

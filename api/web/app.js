@@ -542,26 +542,16 @@ function partySource(m) {
     named.quote ? `「${named.quote}」` : "");
 }
 
-// One group spelt two ways (a roster's 東京みらい, the minutes' 無所属東京みらい; 都議会自民党 and 東京都議会自由民主党):
-// compared as the party filter compares them (index/search.py party_key), one name inside the other.
-const partyKey = (name) => name.normalize("NFKC").replace(/[\s・･]/g, "").replaceAll("自由民主", "自民");
-const sameParty = (a, b) => { const x = partyKey(a), y = partyKey(b); return x.includes(y) || y.includes(x); };
-
-/** The other 会派 the member was in (named in the minutes, or in an older roster), latest first, each with its source. */
+/** The other 会派 the member was in (the API's earlier_parties: latest first, each with its source). */
 function partyHistory(m) {
-  const when = (a) => a.named_on || (a.observed_at || "").slice(0, 10);
-  const earlier = [];
-  for (const a of [...(m.affiliations || [])].sort((x, y) => when(y).localeCompare(when(x)))) {
-    if (!a.party || sameParty(a.party, m.party) || earlier.some((e) => sameParty(e.party, a.party))) continue;
-    earlier.push(a);
-  }
+  const earlier = m.earlier_parties || [];
   if (!earlier.length) return null;
-  const cite = (a) => {
-    const label = `${a.source === "minutes" ? "会議録" : "名簿"}${when(a) ? " " + formatDate(when(a)) : ""}`;
-    return isWebUrl(a.source_url) ? externalLink(a.source_url, label) : label;
+  const cite = (e) => {
+    const label = `${e.source === "minutes" ? "会議録" : "名簿"}${e.on ? " " + formatDate(e.on) : ""}`;
+    return isWebUrl(e.source_url) ? externalLink(e.source_url, label) : label;
   };
   return h("span", { class: "party-history" }, "以前の会派: ",
-    ...earlier.flatMap((a, i) => [i ? "、" : "", `${a.party}（`, cite(a), "）"]));
+    ...earlier.flatMap((e, i) => [i ? "、" : "", `${e.party}（`, cite(e), "）"]));
 }
 
 const LINK_LABELS = {

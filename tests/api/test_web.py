@@ -280,6 +280,9 @@ def test_member_page_lists_the_groups_a_member_spoke_for_before(browser, history
 
     found = httpx.get(f"{history_page}/v1/members/search", params={"q": "待機児童", "limit": 100, "evidence": 0}).json()
     mid = next(m["member_id"] for m in found["data"] if m["name"] == "西沢けいた")
+    member = httpx.get(f"{history_page}/v1/members/{mid}").json()
+    assert member["earlier_parties"] == [{"party": "都議会民進党", "source": "minutes", "on": "2017-08-30",
+                                          "source_url": TOKYO + "record/extraordinary/2017-2-2.html"}]
     context, page, errors = _new_page(browser, history_page)
     page.goto(f"/members/{mid}")
     history = page.locator("#member-info .party-history")
@@ -468,6 +471,7 @@ def test_member_page_shows_the_crawled_roster_links_and_posts(browser, roster_pa
     assert "選挙区" not in info and "任期" not in info and "null" not in info  # the roster page gives neither
     # The roster's 東京みらい and the 無所属東京みらい she named in the minutes are one group, not a change.
     assert member["party"] == "東京みらい" and {a["party"] for a in member["affiliations"]} >= {"無所属東京みらい"}
+    assert member["earlier_parties"] == []
     assert page.locator("#member-info .party-history").count() == 0
     assert page.locator("#member-committees .chip").all_inner_texts() == ["厚生委員会", "都議会のあり方検討委員会"]
 
