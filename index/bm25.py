@@ -207,7 +207,7 @@ class Totals:
     """One query's BM25 sums: (ids, sums) when few passages were hit, else a sum and a hit flag by
     passage id. A filter is then one pass over the flags (``hit & mask``) instead of listing the hit
     ids and gathering the mask at each: the sums, the filter and the best 4,000 of the dev queries at
-    a million passages took 6.5 → 4.9 ms."""
+    a million passages took 6.5 → 4.9 ms (a one-off timing around these calls on a `gikai bench --keep` index)."""
 
     ids: np.ndarray | None
     values: np.ndarray
