@@ -8,6 +8,7 @@ DB     ?= var/index.duckdb
 RAW    ?= var/raw
 PORT   ?= 8000
 MODEL  ?= models/chive-static
+TUNED  ?= models/chive-gikai
 
 .PHONY: setup run demo test eval bench loadtest lint clean notebooks
 
@@ -26,7 +27,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(MODEL)/gikai.json: | $(VENV)/.installed
 	$(BIN)/python -m nlp.embedding build --out $(MODEL)
 
-setup: $(VENV)/.installed $(MODEL)/gikai.json  ## create .venv, install gikai, build the offline embedding model
+# The default model: those rows trained on the labelled assembly statements in data/eval (nlp/finetune.py, ~30 s).
+$(TUNED)/gikai.json: $(MODEL)/gikai.json
+	$(BIN)/python -m nlp.finetune --base $(MODEL) --out $(TUNED)
+
+setup: $(VENV)/.installed $(MODEL)/gikai.json $(TUNED)/gikai.json  ## create .venv, install gikai, build the offline embedding model
 
 demo: setup  ## import the bundled 東京都議会 minutes and build the index
 	$(GIKAI) import poliinfo $(DEMO) --raw-dir $(RAW)

@@ -162,15 +162,21 @@ def load_jsonl(path: str | Path, required: tuple[str, ...]) -> list[dict]:
 def evaluate_statements(corpus_path: str | Path, queries_path: str | Path, k: int = 100,
                         dense_weights: tuple[float, ...] | None = None) -> dict:
     """MAP and nDCG@k of statement search over a throwaway index of a corpus file."""
-    import tempfile
-
-    from index.build import build_statement_index
-
     corpus = load_jsonl(corpus_path, ("id", "text"))
     queries = load_jsonl(queries_path, ("qid", "query", "relevant"))
+    return rank_statements(corpus, queries, k, dense_weights)
+
+
+def rank_statements(corpus: list[dict], queries: list[dict], k: int = 100,
+                    dense_weights: tuple[float, ...] | None = None, embedding_model: str | None = None) -> dict:
+    """``evaluate_statements`` on rows in memory; ``embedding_model`` None is the default model."""
+    import tempfile
+
+    from index.build import DEFAULT_MODEL, build_statement_index
+
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "statements.duckdb"
-        build_statement_index(corpus, db)
+        build_statement_index(corpus, db, embedding_model=embedding_model or DEFAULT_MODEL)
         searcher = Searcher(db)
         result: dict = {"n": len(queries), "corpus": len(corpus)}
         for weight in dense_weights or (searcher.dense_weight,):
@@ -187,4 +193,43 @@ def evaluate_statements(corpus_path: str | Path, queries_path: str | Path, k: in
             else:
                 result.update(scores)
         searcher.close()
+    return result
+
+
+def evaluate_statements_cross_validated(corpus_path: str | Path, queries_path: str | Path, k: int = 100,
+                                        folds: int = 2, base_model: str | Path | None = None) -> dict:
+    """Statement search with the embedding model trained on the labels (``nlp.finetune``), measured
+    fairly: the statements are split into ``folds`` by id; for each, the chiVe model is trained on
+    the other folds' judgements and statement search ranks the held-out fold (its own throwaway index).
+    Also ranks each fold with the untrained chiVe model, so the gain is read in the same run."""
+    import tempfile
+
+    from nlp.finetune import BASE_MODEL_DIR, base_files, fold_of, tune_rows, write_model
+
+    if folds < 2:
+        raise ValueError(f"folds: {folds}; expected at least 2")
+    base = Path(base_model or BASE_MODEL_DIR)
+    vocab, rows = base_files(base)
+    corpus = load_jsonl(corpus_path, ("id", "text"))
+    queries = load_jsonl(queries_path, ("qid", "query", "relevant"))
+    per_fold = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in range(folds):
+            held = [d for d in corpus if fold_of(d["id"], folds) == f]
+            train = [d for d in corpus if fold_of(d["id"], folds) != f]
+
+            def within(docs: list[dict]) -> list[dict]:
+                ids = {str(d["id"]) for d in docs}
+                return [{**q, "relevant": [r for r in q["relevant"] if str(r) in ids]} for q in queries]
+
+            tuned, _ = tune_rows(vocab, rows, train, within(train))
+            model = write_model(base, Path(tmp) / f"fold{f}", tuned, {"fold": f})
+            per_fold.append({"fold": f, "corpus": len(held),
+                             "trained": rank_statements(held, within(held), k, embedding_model=str(model)),
+                             "untrained": rank_statements(held, within(held), k, embedding_model=str(base))})
+    result: dict = {"folds": folds, "corpus": len(corpus), "n": len(queries)}
+    for which in ("trained", "untrained"):
+        result[which] = {m: round(sum(p[which][m] for p in per_fold) / folds, 4) for m in ("map", f"ndcg@{k}")}
+    result["per_fold"] = [{"fold": p["fold"], "corpus": p["corpus"], "trained": p["trained"]["map"],
+                           "untrained": p["untrained"]["map"]} for p in per_fold]
     return result

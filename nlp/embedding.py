@@ -17,6 +17,9 @@ of their nearest kept word (オスプレイ → 普天間). A pruned word shares
 
     python -m nlp.embedding build [--out models/chive-static] [--wheel ja_ginza-5.3.0-*.whl]
 
+The default model (``models/chive-gikai``) is that one with its rows trained on labelled assembly
+statements (``nlp.finetune``, run by ``make setup`` after ``build``).
+
 Any Hugging Face model id or local sentence-transformers dir also works through ``Embedder.load``
 (``cl-nagoya/ruri-v3-30m``, ``intfloat/multilingual-e5-small``); those get raw text.
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import hashlib
 import io
 import json
 import os
@@ -43,7 +47,9 @@ from pathlib import Path
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "chive-static"
+# The plain chiVe model (`build`), and the default: its rows trained on labelled statements (nlp.finetune).
+BASE_MODEL_DIR = REPO_ROOT / "models" / "chive-static"
+DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "chive-gikai"
 MODEL_ENV = "GIKAI_EMBEDDING_MODEL"
 GINZA_REQUIREMENT = "ja-ginza==5.3.0"
 GINZA_WHEEL = "ja_ginza-5.3.0-py3-none-any.whl"
@@ -51,6 +57,7 @@ _VOCAB_DIR = "ja_ginza/ja_ginza-5.3.0/vocab/"
 GIKAI_CONFIG = "gikai.json"
 UNK, PAD = "[UNK]", "[PAD]"
 BUILD_COMMAND = "python -m nlp.embedding build"
+TUNE_COMMAND = "python -m nlp.finetune"
 
 # SIF smoothing: a word seen with probability p weighs a / (a + p). Arora et al. use 1e-3 on raw
 # text; our tokens are already content words, so a stronger 5e-5 wins on the statement dev pairs.
@@ -425,7 +432,7 @@ class Embedder:
         device: str = "cpu",
         batch_size: int = 256,
     ) -> Embedder:
-        """``None`` → the built default (``$GIKAI_EMBEDDING_MODEL`` or ``models/chive-static``);
+        """``None`` → the built default (``$GIKAI_EMBEDDING_MODEL`` or ``models/chive-gikai``);
         otherwise a local model dir or a Hugging Face model id. e5 and ruri-v3 models get their
         query/passage prefixes unless given."""
         if name_or_path is None and _is_hub_id(os.environ.get(MODEL_ENV, "")):
@@ -433,9 +440,9 @@ class Embedder:
         if name_or_path is None:
             path = default_model_path()
             if not is_built(path):
-                raise EmbeddingModelMissing(
-                    f"embedding model not found at {path}; build it with: {BUILD_COMMAND} --out {path}"
-                )
+                how = f"{BUILD_COMMAND} && {TUNE_COMMAND} (make setup does both)" if path == DEFAULT_MODEL_DIR \
+                    else f"{BUILD_COMMAND} --out {path}"
+                raise EmbeddingModelMissing(f"embedding model not found at {path}; build it with: {how}")
             name_or_path = path
         config: dict = {}
         local = Path(name_or_path)
@@ -480,6 +487,17 @@ class Embedder:
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def fingerprint(self) -> str:
+        """What tells this model's vectors apart from another build under the same name (a retrained
+        default model): a digest of its ``gikai.json``, which records the recipe and the training."""
+        if self._path is None:
+            return ""
+        try:
+            return hashlib.sha256((self._path / GIKAI_CONFIG).read_bytes()).hexdigest()[:16]
+        except OSError:
+            return ""
 
     @property
     def dim(self) -> int:
@@ -573,14 +591,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="build the default chiVe model (skipped when already built)")
     build.add_argument(
-        "--out", type=Path, default=None, help=f"model dir (default: ${MODEL_ENV} or models/chive-static)"
+        "--out", type=Path, default=None, help="model dir (default: models/chive-static)"
     )
     build.add_argument(
         "--wheel", type=Path, default=None, help=f"{GINZA_WHEEL}; downloaded with pip when omitted"
     )
     build.add_argument("--force", action="store_true", help="rebuild even when the model is already built")
     args = parser.parse_args(argv)
-    out = args.out or default_model_path()
+    out = args.out or BASE_MODEL_DIR
     if is_built(out) and not args.force:
         print(f"{out}: already built")
         return 0

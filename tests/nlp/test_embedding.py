@@ -22,9 +22,10 @@ LOCAL_WHEELS = [
 
 @pytest.fixture(scope="session")
 def chive_dir(tmp_path_factory) -> Path:
-    """The real default model: models/chive-static when built, else built once from a local wheel."""
-    if is_built(embedding.DEFAULT_MODEL_DIR):
-        return embedding.DEFAULT_MODEL_DIR
+    """The real chiVe model (the base of the trained default, tests/nlp/test_finetune.py): models/chive-static
+    when built, else built once from a local wheel."""
+    if is_built(embedding.BASE_MODEL_DIR):
+        return embedding.BASE_MODEL_DIR
     wheel = next((w for w in LOCAL_WHEELS if w.is_file()), None)
     if wheel is None:
         pytest.skip(f"no chiVe model or ja-ginza wheel offline; run: {embedding.BUILD_COMMAND}")
