@@ -212,16 +212,17 @@ def evaluate_statements_cross_validated(corpus_path: str | Path, queries_path: s
     vocab, rows = base_files(base)
     corpus = load_jsonl(corpus_path, ("id", "text"))
     queries = load_jsonl(queries_path, ("qid", "query", "relevant"))
+
+    def within(docs: list[dict]) -> list[dict]:
+        """The queries with only the relevant statements that are among ``docs``."""
+        ids = {str(d["id"]) for d in docs}
+        return [{**q, "relevant": [r for r in q["relevant"] if str(r) in ids]} for q in queries]
+
     per_fold = []
     with tempfile.TemporaryDirectory() as tmp:
         for f in range(folds):
             held = [d for d in corpus if fold_of(d["id"], folds) == f]
             train = [d for d in corpus if fold_of(d["id"], folds) != f]
-
-            def within(docs: list[dict]) -> list[dict]:
-                ids = {str(d["id"]) for d in docs}
-                return [{**q, "relevant": [r for r in q["relevant"] if str(r) in ids]} for q in queries]
-
             tuned, _ = tune_rows(vocab, rows, train, within(train))
             model = write_model(base, Path(tmp) / f"fold{f}", tuned, {"fold": f})
             per_fold.append({"fold": f, "corpus": len(held),

@@ -8,8 +8,8 @@ trained directly on those judgements: for every proposition and every sentence, 
 plus a per-proposition bias is a logistic guess of "relevant", and the rows move to make the guess
 right (binary cross-entropy, relevant sentences weighted up to balance them, sentences that share no
 word with the proposition weighted down: statement search only re-ranks BM25's candidates), held near
-the chiVe rows by an L2 penalty. Only rows of words that occur in the training text move; every other word keeps its
-chiVe vector, so queries about other subjects are embedded as before.
+the chiVe rows by an L2 penalty. Only rows of words that occur in the training text move; every other
+word keeps its chiVe vector, so queries about other subjects are embedded as before.
 
 Measured by two-fold cross-validation (train on half the sentences, rank the other half;
 ``gikai eval statements --cross-validate 2``): dense-only MAP 0.789 → 0.934, statement search (BM25 +
