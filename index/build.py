@@ -625,7 +625,8 @@ class _Builder:
             "surname_ambiguous": json.dumps(self.summary.surname_ambiguous, ensure_ascii=False),
         }
         if self.embedder is not None:
-            info.update({"embedding_model": self.model, "embedding_dim": str(self.embedder.dim)})
+            info.update({"embedding_model": self.model, "embedding_dim": str(self.embedder.dim),
+                         "embedding_fingerprint": getattr(self.embedder, "fingerprint", "")})
             self.summary.embedding_model = self.embedder.name
         con.executemany("INSERT OR REPLACE INTO build_info VALUES (?, ?)", list(info.items()))
         con.execute("CHECKPOINT")

@@ -80,6 +80,7 @@ class DenseIndex:
         self.matrix = matrix
         self.present = present
         self.model = model
+        self.fingerprint = ""  # of the model build that made the vectors (Embedder.fingerprint), "" if unknown
         self.scale = scale  # per row, when the matrix is int8
         self._samples: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = OrderedDict()
         self._lock = threading.Lock()
@@ -120,8 +121,11 @@ class DenseIndex:
             else:
                 matrix[ids] = rows
             present[ids] = True
-        model = con.execute("SELECT value FROM build_info WHERE key = 'embedding_model'").fetchall()
-        return cls(matrix, present, model[0][0] if model else None, scale)
+        info = dict(con.execute("SELECT key, value FROM build_info WHERE key IN "
+                                "('embedding_model', 'embedding_fingerprint')").fetchall())
+        dense = cls(matrix, present, info.get("embedding_model"), scale)
+        dense.fingerprint = info.get("embedding_fingerprint") or ""
+        return dense
 
     def similarities(self, query: np.ndarray, passage_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(passage_ids, cosine) for the given passages, or for all."""

@@ -466,6 +466,7 @@ class Searcher:
         self._dense: DenseIndex | None = None
         self._dense_for: tuple[int, int] | None = None
         self._embedder = None
+        self._dense_mismatch: str | None = None  # why this file's vectors do not fit the model loaded
         self._defaults = {
             "dense_weight": DENSE_WEIGHT,
             "topic_weight": TOPIC_WEIGHT,
@@ -559,12 +560,21 @@ class Searcher:
                     cur.close()
                 self._dense_for = self._identity
                 self._embedder = None
+                self._dense_mismatch = None
             if self._dense is not None and self._embedder is None:
                 from index.build import DEFAULT_MODEL
                 from nlp.embedding import Embedder
 
                 model = self._dense.model
                 self._embedder = Embedder.load(None if model in (None, DEFAULT_MODEL) else model)
+                made, now = self._dense.fingerprint, self._embedder.fingerprint
+                # The same model name, another build of it (retrained, or the default changed): query
+                # vectors would not match the passages', and rankings would quietly get worse.
+                self._dense_mismatch = None if not made or not now or made == now else (
+                    f"{self.db_path}: its vectors were made by another build of the embedding model "
+                    f"{self._embedder.name} than the one this server loads; run `gikai build` to rebuild it")
+            if self._dense_mismatch:
+                raise IndexOutdated(self._dense_mismatch)
             return self._dense
 
     def warm(self) -> bool:
@@ -577,7 +587,11 @@ class Searcher:
             state = self._state()
             state.small_tables(cur)
             state.passage_topics(cur)
-            if self._dense_index() is not None:
+            try:
+                dense = self._dense_index()
+            except IndexOutdated:
+                return False  # vectors of another model build: each search says so (503) until rebuilt
+            if dense is not None:
                 self._query_vector("待機児童")
         finally:
             cur.close()
