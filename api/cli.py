@@ -474,6 +474,9 @@ def eval_statements(
         "--cross-validate", min=0, max=10,
         help="N ≥ 2: train the embedding model on N−1 parts of these labels and rank the held-out part, "
              "N times (nlp/finetune.py); the fair measure when the default model was trained on this file")] = 0,
+    dense_weight: Annotated[list[float] | None, typer.Option(
+        "--dense-weight", min=0.0, max=1.0,
+        help="measure these weights of the embeddings in the fused score (repeatable; default: the search's own)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """MAP and nDCG@k of statement search, on a throwaway index of a corpus file."""
@@ -485,8 +488,9 @@ def eval_statements(
     if cross_validate == 1:
         raise _fail("--cross-validate: 1 part leaves nothing to test on; give 2 or more (0: off)")
     try:
-        result = (evaluate_statements_cross_validated(corpus, queries, k=k, folds=cross_validate) if cross_validate
-                  else evaluate_statements(corpus, queries, k=k))
+        weights = tuple(dense_weight) if dense_weight else None
+        result = (evaluate_statements_cross_validated(corpus, queries, k=k, folds=cross_validate, dense_weights=weights)
+                  if cross_validate else evaluate_statements(corpus, queries, k=k, dense_weights=weights))
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     _emit(result, as_json)
@@ -506,6 +510,7 @@ def eval_all(
     from index.evaluate import (
         evaluate_descriptions,
         evaluate_members,
+        evaluate_statement_speakers,
         evaluate_statements,
         evaluate_statements_cross_validated,
         load_jsonl,
@@ -543,6 +548,9 @@ def eval_all(
             # "statements" flatters it; the two-fold cross-validation is the fair number.
             "statements": evaluate_statements(corpus, statement_queries),
             "statements_cross_validated": evaluate_statements_cross_validated(corpus, statement_queries),
+            # The Tokyo member questions as statement searches: do the labelled members' statements come first?
+            "statements_by_labelled_members": {"dev": evaluate_statement_speakers(searcher, labelled),
+                                               "june_pseudo": evaluate_statement_speakers(searcher, june)},
         }
     except (ValueError, IndexNotFound) as exc:
         raise _fail(str(exc)) from exc

@@ -19,14 +19,14 @@ Members are matched by normalized name (``nlp.names.name_key``).
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from index.search import Filters, Searcher
 from index.session_day import AROUND_DAYS, LEAD_SHARE, SessionDay
+from nlp.embedding_eval import average_precision, load_jsonl
 from nlp.names import name_key
 
 
@@ -133,32 +133,6 @@ def evaluate_descriptions(searcher: Searcher, descriptions: list[dict], k: int =
     return result
 
 
-def average_precision(ranked: list[str], relevant: set[str]) -> float:
-    hits, total = 0, 0.0
-    for i, doc in enumerate(ranked, 1):
-        if doc in relevant:
-            hits += 1
-            total += hits / i
-    return total / len(relevant) if relevant else 0.0
-
-
-def load_jsonl(path: str | Path, required: tuple[str, ...]) -> list[dict]:
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                missing = [k for k in required if k not in row]
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{line_no}: not JSON: {exc}") from exc
-            if missing:
-                raise ValueError(f"{path}:{line_no}: missing {', '.join(missing)}")
-            rows.append(row)
-    return rows
-
-
 def evaluate_statements(corpus_path: str | Path, queries_path: str | Path, k: int = 100,
                         dense_weights: tuple[float, ...] | None = None) -> dict:
     """MAP and nDCG@k of statement search over a throwaway index of a corpus file."""
@@ -197,11 +171,13 @@ def rank_statements(corpus: list[dict], queries: list[dict], k: int = 100,
 
 
 def evaluate_statements_cross_validated(corpus_path: str | Path, queries_path: str | Path, k: int = 100,
-                                        folds: int = 2, base_model: str | Path | None = None) -> dict:
+                                        folds: int = 2, base_model: str | Path | None = None,
+                                        dense_weights: tuple[float, ...] | None = None) -> dict:
     """Statement search with the embedding model trained on the labels (``nlp.finetune``), measured
     fairly: the statements are split into ``folds`` by id; for each, the chiVe model is trained on
     the other folds' judgements and statement search ranks the held-out fold (its own throwaway index).
-    Also ranks each fold with the untrained chiVe model, so the gain is read in the same run."""
+    Also ranks each fold with the untrained chiVe model, so the gain is read in the same run. With
+    ``dense_weights``, each weight of the embeddings in the fused score is measured (``dense_weight=W``)."""
     import tempfile
 
     from nlp.finetune import BASE_MODEL_DIR, base_files, fold_of, tune_rows, write_model
@@ -226,11 +202,35 @@ def evaluate_statements_cross_validated(corpus_path: str | Path, queries_path: s
             tuned, _ = tune_rows(vocab, rows, train, within(train))
             model = write_model(base, Path(tmp) / f"fold{f}", tuned, {"fold": f})
             per_fold.append({"fold": f, "corpus": len(held),
-                             "trained": rank_statements(held, within(held), k, embedding_model=str(model)),
-                             "untrained": rank_statements(held, within(held), k, embedding_model=str(base))})
+                             "trained": rank_statements(held, within(held), k, dense_weights, str(model)),
+                             "untrained": rank_statements(held, within(held), k, dense_weights, str(base))})
     result: dict = {"folds": folds, "corpus": len(corpus), "n": len(queries)}
+    metrics = ("map", f"ndcg@{k}")
     for which in ("trained", "untrained"):
-        result[which] = {m: round(sum(p[which][m] for p in per_fold) / folds, 4) for m in ("map", f"ndcg@{k}")}
-    result["per_fold"] = [{"fold": p["fold"], "corpus": p["corpus"], "trained": p["trained"]["map"],
-                           "untrained": p["untrained"]["map"]} for p in per_fold]
+        if dense_weights:
+            result[which] = {f"dense_weight={w}": {m: round(sum(p[which][f"dense_weight={w}"][m] for p in per_fold) / folds, 4)
+                                                   for m in metrics} for w in dense_weights}
+        else:
+            result[which] = {m: round(sum(p[which][m] for p in per_fold) / folds, 4) for m in metrics}
+    if not dense_weights:
+        result["per_fold"] = [{"fold": p["fold"], "corpus": p["corpus"], "trained": p["trained"]["map"],
+                               "untrained": p["untrained"]["map"]} for p in per_fold]
     return result
+
+
+def evaluate_statement_speakers(searcher: Searcher, queries: list[dict], k: int = 10, around: int = AROUND_DAYS) -> dict:
+    """Statement search on labelled member queries: the share of the top ``k`` members' statements (within
+    ``around`` days of the query's date) that the query's labelled members made. No statement labels exist
+    for the Tokyo minutes; this checks that statement ranking (its embeddings, trained on other assemblies'
+    sentences) serves questions it was not trained on."""
+    shares = []
+    for q in queries:
+        day = date.fromisoformat(q["date"]) if q.get("date") else None
+        span = timedelta(days=around)
+        filters = Filters(since=day - span, until=day + span) if day else Filters()
+        hits = searcher.search_statements(q["query"], limit=k, filters=filters, role_kinds=("member",))
+        if hits:
+            labelled = {name_key(n) for n in q["relevant"]}
+            shares.append(sum(1 for h in hits if h.member_name and name_key(h.member_name) in labelled) / len(hits))
+    return {f"precision@{k}": round(sum(shares) / len(shares), 4) if shares else None, "n": len(shares),
+            "around_days": around}

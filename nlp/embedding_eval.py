@@ -60,8 +60,23 @@ def write_pairs(src: Path, corpus_path: Path = CORPUS, queries_path: Path = QUER
     return len(corpus), len(queries)
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[dict]:
+    """The objects of a JSONL file (blank lines skipped); a line that is not JSON or lacks a
+    ``required`` key is a ValueError naming the file and line."""
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{line_no}: not JSON: {exc}") from exc
+            missing = [k for k in required if k not in row] if isinstance(row, dict) else list(required)
+            if missing or not isinstance(row, dict):
+                raise ValueError(f"{path}:{line_no}: missing {', '.join(missing) or 'an object'}")
+            rows.append(row)
+    return rows
 
 
 # --- metrics -----------------------------------------------------------------------------------
@@ -129,7 +144,7 @@ def run(model: str | None = None, corpus_path: Path = CORPUS, queries_path: Path
     """MAP and nDCG@100 of dense, BM25 and their z-score fusion on the dev pairs."""
     from nlp.embedding import Embedder
 
-    corpus, queries = read_jsonl(corpus_path), read_jsonl(queries_path)
+    corpus, queries = load_jsonl(corpus_path, ("id", "text")), load_jsonl(queries_path, ("query", "relevant"))
     doc_ids, texts = [d["id"] for d in corpus], [d["text"] for d in corpus]
     qtexts = [q["query"] for q in queries]
     embedder = Embedder.load(model)

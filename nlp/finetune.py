@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from nlp.embedding import BASE_MODEL_DIR, DEFAULT_MODEL_DIR, GIKAI_CONFIG, PAD, UNK, _static_files, is_built
+from nlp.embedding_eval import load_jsonl
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS = REPO_ROOT / "data" / "eval" / "statements-dev-corpus.jsonl"
@@ -62,27 +63,17 @@ class TuneError(ValueError):
 
 def read_pairs(corpus_path: Path = CORPUS, queries_path: Path = QUERIES) -> tuple[list[dict], list[dict]]:
     """The statement corpus (``{id, text}``) and its queries (``{qid, query, relevant}``)."""
-    out = []
-    for path, required in ((corpus_path, ("id", "text")), (queries_path, ("query", "relevant"))):
-        rows = []
-        try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise TuneError(f"{path}: {exc.strerror or exc}") from exc
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                raise TuneError(f"{path}:{n}: not JSON ({exc})") from exc
-            if not isinstance(row, dict) or any(k not in row for k in required):
-                raise TuneError(f"{path}:{n}: expected an object with {', '.join(required)}")
-            rows.append(row)
+    try:
+        corpus = load_jsonl(corpus_path, ("id", "text"))
+        queries = load_jsonl(queries_path, ("query", "relevant"))
+    except OSError as exc:
+        raise TuneError(f"{exc.filename}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise TuneError(str(exc)) from exc
+    for path, rows in ((corpus_path, corpus), (queries_path, queries)):
         if not rows:
             raise TuneError(f"{path}: no rows")
-        out.append(rows)
-    return out[0], out[1]
+    return corpus, queries
 
 
 def fold_of(statement_id: str, folds: int) -> int:

@@ -108,7 +108,7 @@ def test_bad_training_files_are_named(tmp_path):
     queries = tmp_path / "queries.jsonl"
     queries.write_text('{"qid": "q"}\n', encoding="utf-8")
     corpus.write_text('{"id": "s1", "text": "カジノ"}\n', encoding="utf-8")
-    with pytest.raises(TuneError, match=r"queries.jsonl:1: expected an object with query, relevant"):
+    with pytest.raises(TuneError, match=r"queries.jsonl:1: missing query, relevant"):
         read_pairs(corpus, queries)
     with pytest.raises(TuneError, match=r"missing.jsonl"):
         read_pairs(tmp_path / "missing.jsonl", queries)
