@@ -66,6 +66,7 @@ def evaluate_members(searcher: Searcher, queries: list[dict], k: int = 10, dates
     from index.match import match_members
 
     per_kind: dict[str, list[float]] = defaultdict(list)
+    first_best: dict[str, list[bool]] = defaultdict(list)  # is the first member one of the highest graded?
     for q in queries:
         filters, session_day = query_scope(q, dates, around, lead_share)
         if via == "match":
@@ -77,7 +78,11 @@ def evaluate_members(searcher: Searcher, queries: list[dict], k: int = 10, dates
         ranked = [name_key(m.name) for m in members]
         relevant = {name_key(n): float(g) for n, g in q["relevant"].items()}
         per_kind[q.get("kind", "all")].append(ndcg_at_k(ranked, relevant, k))
+        best = max(relevant.values(), default=0.0)
+        first_best[q.get("kind", "all")].append(bool(ranked) and best > 0 and relevant.get(ranked[0]) == best)
     result: dict = {f"ndcg@{k}": {kind: round(sum(v) / len(v), 4) for kind, v in sorted(per_kind.items())}}
+    # For a summary query the highest graded member is the one who asked it.
+    result["first_is_highest_graded"] = {kind: round(sum(v) / len(v), 4) for kind, v in sorted(first_best.items())}
     result["n"] = {kind: len(v) for kind, v in sorted(per_kind.items())}
     result["dates"] = dates
     if dates == "around":

@@ -11,7 +11,6 @@ import functools
 import os
 import re
 import threading
-import unicodedata
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from index.session_day import SessionDay, lead_members
 from index.speech_bm25 import SpeechBm25
 from index.topic_scores import PassageTopics
 from nlp.description import description_tokens
+from nlp.party import earlier_parties, party_key
 from nlp.tokenizer import tokenize
 
 _EPOCH = date(1970, 1, 1)
@@ -391,30 +391,6 @@ class _State:
         """Passage ids the mask lets through."""
         return self.of_mask(self.mask(filters, role_kinds), "allowed",
                             lambda mask: np.flatnonzero(mask).astype(np.int32))
-
-
-def party_key(name: str) -> str:
-    """A 会派 name as the party filter compares it: NFKC (全角の英数字), without spaces or a ・, and
-    自由民主 spelt 自民 (the groups call themselves both: 東京都議会自由民主党, 都議会自民党)."""
-    return re.sub(r"[\s・･]", "", unicodedata.normalize("NFKC", name)).replace("自由民主", "自民")
-
-
-def same_party(a: str, b: str) -> bool:
-    """One group spelt two ways (a roster's 東京みらい, the minutes' 無所属東京みらい): one ``party_key`` inside the other."""
-    x, y = party_key(a), party_key(b)
-    return x in y or y in x
-
-
-def earlier_parties(party: str | None, affiliations: list[dict]) -> list[dict]:
-    """The other groups in a member's affiliations (latest first), each once, with where and when it was recorded."""
-    out: list[dict] = []
-    for a in affiliations:
-        name = a["party"]
-        if not name or (party and same_party(name, party)) or any(same_party(name, e["party"]) for e in out):
-            continue
-        on = a["named_on"] or (a["observed_at"].date() if a["observed_at"] else None)
-        out.append({"party": name, "source": a["source"], "on": on, "source_url": a["source_url"]})
-    return out
 
 
 def dict_rows(cur: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[dict]:

@@ -35,13 +35,20 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp.embedding import BASE_MODEL_DIR, DEFAULT_MODEL_DIR, GIKAI_CONFIG, PAD, UNK, _static_files, is_built
+from nlp.embedding import (
+    BASE_MODEL_DIR,
+    DEFAULT_MODEL_DIR,
+    GIKAI_CONFIG,
+    PAD,
+    REPO_ROOT,
+    UNK,
+    _static_files,
+    is_built,
+)
 from nlp.embedding_eval import load_jsonl
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS = REPO_ROOT / "data" / "eval" / "statements-dev-corpus.jsonl"
 QUERIES = REPO_ROOT / "data" / "eval" / "statements-dev-queries.jsonl"
-TUNED_MODEL_DIR = DEFAULT_MODEL_DIR
 
 # Bump when the recipe changes, so `make setup` replaces models trained by an older one.
 TUNE_VERSION = 2
@@ -199,7 +206,7 @@ def is_tuned(out_dir: Path) -> bool:
     return (config.get("fine_tuned") or {}).get("tune_version") == TUNE_VERSION and is_built(Path(out_dir))
 
 
-def build_tuned_model(base_dir: Path = BASE_MODEL_DIR, out_dir: Path = TUNED_MODEL_DIR, *,
+def build_tuned_model(base_dir: Path = BASE_MODEL_DIR, out_dir: Path = DEFAULT_MODEL_DIR, *,
                       corpus_path: Path = CORPUS, queries_path: Path = QUERIES, force: bool = False) -> Path:
     """Train the default model from the chiVe model on the labelled statements; no-op when built."""
     if is_tuned(out_dir) and not force:
@@ -214,7 +221,7 @@ def build_tuned_model(base_dir: Path = BASE_MODEL_DIR, out_dir: Path = TUNED_MOD
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nlp.finetune", description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", type=Path, default=BASE_MODEL_DIR, help="the chiVe model (python -m nlp.embedding build)")
-    parser.add_argument("--out", type=Path, default=TUNED_MODEL_DIR, help="where the tuned model goes")
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR, help="where the tuned model goes")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--queries", type=Path, default=QUERIES)
     parser.add_argument("--force", action="store_true", help="train again even when the model is built")

@@ -50,3 +50,30 @@ def declared_group(text: str) -> Declaration | None:
         quote = text[start:end + 1] if end >= 0 else text[start:match.end() + QUOTE_AFTER].rstrip("、") + "…"
         return Declaration(group, quote.strip())
     return None
+
+
+# -- comparing 会派 names (the party filter, a member's earlier groups) --------------------------
+
+
+def party_key(name: str) -> str:
+    """A 会派 name as the party filter compares it: NFKC (全角の英数字), without spaces or a ・, and
+    自由民主 spelt 自民 (the groups call themselves both: 東京都議会自由民主党, 都議会自民党)."""
+    return re.sub(r"[\s・･]", "", unicodedata.normalize("NFKC", name)).replace("自由民主", "自民")
+
+
+def same_party(a: str, b: str) -> bool:
+    """One group spelt two ways (a roster's 東京みらい, the minutes' 無所属東京みらい): one ``party_key`` inside the other."""
+    x, y = party_key(a), party_key(b)
+    return x in y or y in x
+
+
+def earlier_parties(party: str | None, affiliations: list[dict]) -> list[dict]:
+    """The other groups in a member's affiliations (latest first), each once, with where and when it was recorded."""
+    out: list[dict] = []
+    for a in affiliations:
+        name = a["party"]
+        if not name or (party and same_party(name, party)) or any(same_party(name, e["party"]) for e in out):
+            continue
+        on = a["named_on"] or (a["observed_at"].date() if a["observed_at"] else None)
+        out.append({"party": name, "source": a["source"], "on": on, "source_url": a["source_url"]})
+    return out

@@ -1,6 +1,7 @@
 import json
+from datetime import date, datetime
 
-from nlp.party import declared_group
+from nlp.party import declared_group, earlier_parties, same_party
 from tests.conftest import PROCEEDINGS_2020
 
 
@@ -40,3 +41,16 @@ def test_what_a_member_speaks_for_that_is_not_a_group():
         assert declared_group(text) is None, text
     # Only the opening: later in a speech it is a quotation or someone else.
     assert declared_group("次に、教育について伺います。" * 20 + "都議会自由民主党を代表して") is None
+
+
+def test_earlier_parties_skip_the_current_group_spelt_another_way_and_list_each_other_once():
+    assert same_party("東京みらい", "無所属　東京みらい") and same_party("都議会自民党", "東京都議会自由民主党")
+    assert not same_party("都議会民進党", "都議会立憲民主党・民主クラブ")
+    rows = [  # latest first, as member_extras reads them
+        {"party": "無所属東京みらい", "source": "minutes", "named_on": date(2020, 4, 22), "observed_at": None, "source_url": "m1"},
+        {"party": "都議会民進党", "source": "minutes", "named_on": date(2017, 8, 30), "observed_at": None, "source_url": "m2"},
+        {"party": "民進党", "source": "roster", "named_on": None, "observed_at": datetime(2016, 5, 1, 9), "source_url": "r1"},
+        {"party": None, "source": "roster", "named_on": None, "observed_at": datetime(2015, 1, 1), "source_url": "r0"},
+    ]
+    assert earlier_parties("東京みらい", rows) == [
+        {"party": "都議会民進党", "source": "minutes", "on": date(2017, 8, 30), "source_url": "m2"}]
